@@ -1,0 +1,132 @@
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from core.ids import random_string
+from merchants.models import APIKey, APIKeyKind, Membership, Merchant, Role
+
+_KIND_PREFIX = {APIKeyKind.SECRET: "sk", APIKeyKind.PUBLISHABLE: "pk"}
+
+
+def hash_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    api_key: APIKey
+    raw_key: str  # shown to the merchant once, never stored
+
+
+def _key_prefix(*, kind: str, livemode: bool) -> str:
+    return f"{_KIND_PREFIX[APIKeyKind(kind)]}_{'live' if livemode else 'test'}_"
+
+
+def api_key_create(
+    *, merchant: Merchant, kind: str, livemode: bool, name: str = "", secret: str | None = None
+) -> IssuedKey:
+    """Issue a key. `secret` fixes the random part (used only for the demo merchant)."""
+    prefix = _key_prefix(kind=kind, livemode=livemode)
+    raw_key = prefix + (secret or random_string(32))
+    api_key = APIKey.objects.create(
+        merchant=merchant,
+        livemode=livemode,
+        kind=kind,
+        key_hash=hash_key(raw_key),
+        prefix=prefix,
+        last4=raw_key[-4:],
+        name=name,
+    )
+    return IssuedKey(api_key=api_key, raw_key=raw_key)
+
+
+def api_key_roll(*, api_key: APIKey, expire_in: timedelta = timedelta(0)) -> IssuedKey:
+    """Issue a replacement; the old key keeps working for `expire_in`, then stops."""
+    with transaction.atomic():
+        old = APIKey.objects.select_for_update().get(pk=api_key.pk)
+        old.expires_at = timezone.now() + expire_in
+        old.save(update_fields=["expires_at", "updated_at"])
+        return api_key_create(
+            merchant=old.merchant, kind=old.kind, livemode=old.livemode, name=old.name
+        )
+
+
+def api_key_revoke(*, api_key: APIKey) -> None:
+    APIKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def merchant_create(
+    *, name: str, country: str = "ID", default_currency: str = "idr", owner=None
+) -> Merchant:
+    with transaction.atomic():
+        merchant = Merchant.objects.create(
+            name=name, country=country.upper(), default_currency=default_currency.lower()
+        )
+        if owner is not None:
+            Membership.objects.create(user=owner, merchant=merchant, role=Role.OWNER)
+    return merchant
+
+
+DEMO_EMAIL = "demo@example.com"
+DEMO_MERCHANT_NAME = "Demo Store"
+
+
+def _demo_secret(label: str, length: int = 32) -> str:
+    # Stable for one deployment (derived from its SECRET_KEY), different across deployments,
+    # so scripts can ask for the demo keys again without the keys ever being stored.
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"demo:{label}".encode(), hashlib.sha256)
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    return "".join(alphabet[b % len(alphabet)] for b in digest.digest())[:length]
+
+
+@dataclass(frozen=True)
+class DemoMerchant:
+    merchant: Merchant
+    secret_key: str
+    publishable_key: str
+    dashboard_email: str
+    dashboard_password: str
+
+
+def demo_merchant_ensure() -> DemoMerchant:
+    """Create the demo merchant, its owner and its test keys when missing. Idempotent."""
+    user_model = get_user_model()
+    password = "demo-" + _demo_secret("password", 12)
+    with transaction.atomic():
+        user, created = user_model.objects.get_or_create(
+            username=DEMO_EMAIL, defaults={"email": DEMO_EMAIL}
+        )
+        if created or not user.check_password(password):
+            user.set_password(password)
+            user.save()
+        membership = (
+            Membership.objects.select_related("merchant")
+            .filter(user=user, merchant__name=DEMO_MERCHANT_NAME)
+            .first()
+        )
+        merchant = (
+            membership.merchant
+            if membership
+            else merchant_create(name=DEMO_MERCHANT_NAME, owner=user)
+        )
+        keys = {}
+        for kind in (APIKeyKind.SECRET, APIKeyKind.PUBLISHABLE):
+            raw = _key_prefix(kind=kind, livemode=False) + _demo_secret(kind)
+            if not APIKey.objects.filter(key_hash=hash_key(raw)).exists():
+                api_key_create(
+                    merchant=merchant, kind=kind, livemode=False, name="demo", secret=raw[8:]
+                )
+            keys[kind] = raw
+    return DemoMerchant(
+        merchant=merchant,
+        secret_key=keys[APIKeyKind.SECRET],
+        publishable_key=keys[APIKeyKind.PUBLISHABLE],
+        dashboard_email=DEMO_EMAIL,
+        dashboard_password=password,
+    )

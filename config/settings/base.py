@@ -169,6 +169,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 3600.0,
     },
     "core.heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
+    "payments.sweep_unknown_transactions": {
+        "task": "payments.sweep_unknown_transactions",
+        "schedule": 60.0,
+    },
+    "payments.cancel_expired_authorizations": {
+        "task": "payments.cancel_expired_authorizations",
+        "schedule": 3600.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
@@ -179,6 +187,12 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Any error in any DRF view leaves as Stripe's {"error": {...}}, never Django's HTML.
+    "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.FormParser",
+        "core.api.parsers.JSONParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gateway API",

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from sandbox import views
 
 app_name = "sandbox"
-urlpatterns: list = []
+urlpatterns = [
+    # The issuer's 3-D Secure page; its URL is the redirect_url of a requires_action answer.
+    path("3ds/<str:challenge_id>", views.challenge, name="3ds-challenge"),
+]

@@ -1,0 +1,187 @@
+"""The sandbox card network's own tables: the simulated outside world (DESIGN.md §7).
+
+Nothing in the gateway imports these; the sandbox connector reaches them only through
+sandbox.network.CardNetworkClient. No column holds a card number or a CVC: accounts are
+found by an HMAC of the number, and the CVC is checked in memory and forgotten.
+"""
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+class IssuerAccount(models.Model):
+    """The card's account at its issuer: a credit limit, open holds and what was spent."""
+
+    card_hash = models.CharField(max_length=64, unique=True)  # HMAC-SHA256 of the number
+    bin = models.CharField(max_length=8)
+    last4 = models.CharField(max_length=4)
+    brand = models.CharField(max_length=16)
+    funding = models.CharField(max_length=16)
+    country = models.CharField(max_length=2)
+    credit_limit = models.BigIntegerField()
+    held_amount = models.BigIntegerField(default=0)  # open authorizations
+    spent_amount = models.BigIntegerField(default=0)  # captured minus refunded
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # Holds and spending never go negative: a release or refund applied twice fails.
+            models.CheckConstraint(
+                condition=Q(held_amount__gte=0) & Q(spent_amount__gte=0),
+                name="sandbox_issueraccount_amounts_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.bin}…{self.last4}"
+
+    @property
+    def available_amount(self) -> int:
+        return self.credit_limit - self.held_amount - self.spent_amount
+
+
+class AuthorizationStatus(models.TextChoices):
+    REQUIRES_ACTION = "requires_action"  # waiting for the 3-D Secure challenge
+    DECLINED = "declined"
+    AUTHORIZED = "authorized"  # approved, hold open
+    CAPTURED = "captured"
+    VOIDED = "voided"
+
+
+class Authorization(models.Model):
+    """One authorization request, keyed by the gateway's reference: a repeated reference
+    gets this row's answer and never a second hold."""
+
+    reference = models.CharField(max_length=64, unique=True)
+    processor_reference = models.CharField(max_length=64, unique=True)
+    account = models.ForeignKey(IssuerAccount, on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    capture = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=AuthorizationStatus.choices)
+    held_amount = models.BigIntegerField(default=0)
+    captured_amount = models.BigIntegerField(default=0)
+    refunded_amount = models.BigIntegerField(default=0)
+    authorization_code = models.CharField(max_length=6, blank=True)
+    code = models.CharField(max_length=64, blank=True)
+    decline_code = models.CharField(max_length=64, blank=True)
+    message = models.CharField(max_length=255, blank=True)
+    network_status = models.CharField(max_length=32, blank=True)
+    outcome_type = models.CharField(max_length=32, blank=True)
+    outcome_reason = models.CharField(max_length=64, blank=True)
+    risk_score = models.PositiveSmallIntegerField(default=0)
+    risk_level = models.CharField(max_length=16, blank=True)
+    merchant_id = models.CharField(max_length=64, blank=True)
+    merchant_name = models.CharField(max_length=255, blank=True)
+    merchant_country = models.CharField(max_length=2, blank=True)
+    # 3-D Secure: the challenge page's id and where it sends the customer afterwards.
+    challenge_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    authentication_return_url = models.CharField(max_length=2048, blank=True)
+    authenticated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=AuthorizationStatus.values),
+                name="sandbox_authorization_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="sandbox_authorization_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(held_amount__gte=0)
+                & Q(refunded_amount__gte=0)
+                & Q(refunded_amount__lte=F("captured_amount"))
+                & Q(captured_amount__lte=F("amount"))
+                & Q(held_amount__lte=F("amount")),
+                name="sandbox_authorization_amounts",
+            ),
+        ]
+        indexes = [
+            # Velocity: authorizations on one card in the last minutes.
+            models.Index(fields=["account", "created_at"], name="sandbox_auth_velocity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.status})"
+
+
+class OperationKind(models.TextChoices):
+    CAPTURE = "capture"
+    VOID = "void"
+    REFUND = "refund"
+
+
+class OperationStatus(models.TextChoices):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Operation(models.Model):
+    """A capture, void or refund on an authorization, keyed by the gateway's reference."""
+
+    reference = models.CharField(max_length=64, unique=True)
+    processor_reference = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=16, choices=OperationKind.choices)
+    authorization = models.ForeignKey(
+        Authorization, on_delete=models.PROTECT, related_name="operations"
+    )
+    # The capture a refund applies to (None when it refunds an automatic capture).
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT)
+    amount = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    status = models.CharField(max_length=16, choices=OperationStatus.choices)
+    code = models.CharField(max_length=64, blank=True)
+    message = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=OperationKind.values), name="sandbox_operation_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=OperationStatus.values), name="sandbox_operation_status"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.reference} ({self.status})"
+
+
+class FaultKind(models.TextChoices):
+    TIMEOUT = "timeout"  # no answer, nothing happened
+    APPROVE_THEN_TIMEOUT = "approve_then_timeout"  # processed and committed, no answer
+    SERVER_ERROR = "server_error"  # a 503, nothing happened
+    LATENCY = "latency"  # a normal answer, late
+
+
+class Fault(models.Model):
+    """An injected fault (sandbox.faults.inject). Rows, so that every process sees them."""
+
+    kind = models.CharField(max_length=32, choices=FaultKind.choices)
+    operation = models.CharField(max_length=16, default="authorize")  # or "*" for any
+    remaining = models.PositiveIntegerField(null=True, blank=True)  # None: no count limit
+    rate = models.FloatField(null=True, blank=True)  # None: every matching call
+    seed = models.BigIntegerField(default=0)
+    calls_seen = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=FaultKind.values), name="sandbox_fault_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(rate__isnull=True) | (Q(rate__gte=0) & Q(rate__lte=1)),
+                name="sandbox_fault_rate_fraction",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.operation}"

@@ -99,3 +99,41 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):
             return result
         time.sleep(interval)
     return predicate()
+
+
+# --- API personas (core/api, payments/api) ---------------------------------------------
+
+
+@pytest.fixture
+def api_key_for(db):
+    """api_key_for(merchant, kind="secret", livemode=False) -> the raw key (sk_test_...)."""
+    from merchants.services import api_key_create
+
+    def make(merchant, kind: str = "secret", livemode: bool = False) -> str:
+        return api_key_create(merchant=merchant, kind=kind, livemode=livemode).raw_key
+
+    return make
+
+
+@pytest.fixture
+def merchant(db):
+    from merchants.services import merchant_create
+
+    return merchant_create(name="Toko Kopi")
+
+
+@pytest.fixture
+def other_merchant(db):
+    from merchants.services import merchant_create
+
+    return merchant_create(name="Warung Lain")
+
+
+@pytest.fixture
+def api_client(merchant, api_key_for):
+    """A DRF APIClient speaking as `merchant` with a test-mode secret key."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_for(merchant)}")
+    return client

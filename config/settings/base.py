@@ -193,6 +193,7 @@ REST_FRAMEWORK = {
         "core.api.parsers.FormParser",
         "core.api.parsers.JSONParser",
     ],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gateway API",

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from core.api.params import param_name
 from core.errors import (
@@ -44,7 +45,7 @@ def _leaf(detail, data):
             if key is None:
                 return path, None, value
             detail = detail[key]
-            if key in ("non_field_errors", drf.api_settings.NON_FIELD_ERRORS_KEY):
+            if key in ("non_field_errors", api_settings.NON_FIELD_ERRORS_KEY):
                 continue
             path.append(key)
             value = _child(value, key)

@@ -2,6 +2,8 @@
 
 from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -57,6 +59,21 @@ class IntegerField(serializers.IntegerField):
 
 class BooleanField(serializers.BooleanField):
     """true/false from forms and JSON (DRF's own also accepts "1", "yes", "on")."""
+
+
+class EmailField(serializers.CharField):
+    """An email address; "" is allowed when allow_blank (it unsets on update)."""
+
+    default_error_messages = {"invalid_email": "Invalid email address: {value}"}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value:
+            try:
+                validate_email(value)
+            except DjangoValidationError:
+                self.fail("invalid_email", value=value)
+        return value
 
 
 @extend_schema_field(

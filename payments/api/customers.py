@@ -1,0 +1,92 @@
+"""/v1/customers: create, retrieve, update, list, delete (Stripe's customer object)."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+
+from core.api.pagination import paginate
+from core.api.schema import error_responses
+from core.api.serializers import validate
+from core.api.views import StripeAPIView
+from payments.api.serializers.customers import (
+    CustomerCreateSerializer,
+    CustomerListResponseSerializer,
+    CustomerListSerializer,
+    CustomerRetrieveSerializer,
+    CustomerSerializer,
+    CustomerUpdateSerializer,
+    DeletedCustomerSerializer,
+    render_customer,
+)
+from payments.selectors.customers import customer_get, customer_list
+from payments.services.customers import customer_create, customer_delete, customer_update
+
+_ID = OpenApiParameter("customer_id", str, OpenApiParameter.PATH, description="cus_...")
+
+
+class CustomerListCreateView(StripeAPIView):
+    @extend_schema(
+        operation_id="customers_create",
+        request=CustomerCreateSerializer,
+        responses={200: CustomerSerializer, **error_responses(409)},
+    )
+    def post(self, request):
+        data = validate(CustomerCreateSerializer, request.params)
+        customer = customer_create(merchant=request.merchant, livemode=request.livemode, **data)
+        return Response(render_customer(customer))
+
+    @extend_schema(
+        operation_id="customers_list",
+        parameters=[CustomerListSerializer],
+        responses={200: CustomerListResponseSerializer, **error_responses()},
+    )
+    def get(self, request):
+        data = validate(CustomerListSerializer, request.params)
+        customers = customer_list(
+            merchant=request.merchant, livemode=request.livemode, email=data.get("email")
+        )
+        return Response(paginate(request, customers, render_customer, url="/v1/customers"))
+
+
+class CustomerDetailView(StripeAPIView):
+    @extend_schema(
+        operation_id="customers_retrieve",
+        parameters=[_ID],
+        responses={200: CustomerSerializer, **error_responses(404)},
+    )
+    def get(self, request, customer_id: str):
+        validate(CustomerRetrieveSerializer, request.params)
+        customer = customer_get(
+            merchant=request.merchant,
+            livemode=request.livemode,
+            public_id=customer_id,
+            include_deleted=True,
+        )
+        return Response(render_customer(customer))
+
+    @extend_schema(
+        operation_id="customers_update",
+        parameters=[_ID],
+        request=CustomerUpdateSerializer,
+        responses={200: CustomerSerializer, **error_responses(404, 409)},
+    )
+    def post(self, request, customer_id: str):
+        data = validate(CustomerUpdateSerializer, request.params)
+        customer = customer_update(
+            merchant=request.merchant,
+            livemode=request.livemode,
+            public_id=customer_id,
+            changes=data,
+        )
+        return Response(render_customer(customer))
+
+    @extend_schema(
+        operation_id="customers_delete",
+        parameters=[_ID],
+        responses={200: DeletedCustomerSerializer, **error_responses(404)},
+    )
+    def delete(self, request, customer_id: str):
+        validate(CustomerRetrieveSerializer, request.params)
+        customer = customer_delete(
+            merchant=request.merchant, livemode=request.livemode, public_id=customer_id
+        )
+        return Response(render_customer(customer))

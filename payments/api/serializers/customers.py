@@ -1,0 +1,73 @@
+"""Customer parameters and the customer object as the API renders it."""
+
+from rest_framework import serializers
+
+from core.api.pagination import ListParams
+from core.api.serializers import EmailField, ExpandField, MetadataField, StripeSerializer
+from payments.models import Customer
+
+
+class CustomerRetrieveSerializer(StripeSerializer):
+    expand = ExpandField(allowed=())
+
+
+class CustomerCreateSerializer(StripeSerializer):
+    email = EmailField(required=False, allow_blank=True, max_length=512)
+    name = serializers.CharField(
+        required=False, allow_blank=True, max_length=256, trim_whitespace=False
+    )
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    metadata = MetadataField(required=False)
+    expand = ExpandField(allowed=())
+
+
+class CustomerUpdateSerializer(CustomerCreateSerializer):
+    """Same fields; an empty string unsets a field, metadata merges (see metadata_merge)."""
+
+
+class CustomerListSerializer(ListParams):
+    email = serializers.CharField(required=False, max_length=512)
+
+
+class CustomerSerializer(serializers.Serializer):
+    """The customer object (documentation; render_customer builds it)."""
+
+    id = serializers.CharField()
+    object = serializers.ChoiceField(choices=["customer"])
+    created = serializers.IntegerField(help_text="Unix seconds.")
+    livemode = serializers.BooleanField()
+    email = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    phone = serializers.CharField(allow_null=True)
+    description = serializers.CharField(allow_null=True)
+    metadata = serializers.DictField(child=serializers.CharField())
+
+
+class DeletedCustomerSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    object = serializers.ChoiceField(choices=["customer"])
+    deleted = serializers.BooleanField()
+
+
+class CustomerListResponseSerializer(serializers.Serializer):
+    object = serializers.ChoiceField(choices=["list"])
+    data = CustomerSerializer(many=True)
+    has_more = serializers.BooleanField()
+    url = serializers.CharField()
+
+
+def render_customer(customer: Customer) -> dict:
+    if customer.is_deleted:
+        return {"id": customer.public_id, "object": "customer", "deleted": True}
+    return {
+        "id": customer.public_id,
+        "object": "customer",
+        "created": int(customer.created_at.timestamp()),
+        "livemode": customer.livemode,
+        "email": customer.email or None,
+        "name": customer.name or None,
+        "phone": customer.phone or None,
+        "description": customer.description or None,
+        "metadata": dict(customer.metadata),
+    }

@@ -25,6 +25,8 @@ from sandbox.models import (
 )
 
 VELOCITY_WINDOW = dt.timedelta(minutes=10)
+# A 3-D Secure challenge nobody finishes fails after this long, as at a real issuer.
+CHALLENGE_TTL = dt.timedelta(minutes=15)
 ELEVATED_RISK, HIGHEST_RISK = 65, 75
 
 # Rough value of one major unit in US dollars, and exponents that are not 2; enough for a
@@ -214,7 +216,7 @@ def authorize(request: dict) -> dict:
     `capture`). Idempotent on `reference`. The CVC is checked here and never stored."""
     reference = request["reference"]
     existing = Authorization.objects.select_related("account").filter(reference=reference)
-    if (auth := existing.first()) is not None:
+    if (auth := _expire_stale_challenge(existing.first())) is not None:
         return authorization_response(auth)
     card = request["card"]
     number = str(card["number"])
@@ -305,10 +307,26 @@ def _decide(
 
 
 def challenge_get(challenge_id: str) -> Authorization | None:
-    return Authorization.objects.select_related("account").filter(challenge_id=challenge_id).first()
+    auth = Authorization.objects.select_related("account").filter(challenge_id=challenge_id)
+    return _expire_stale_challenge(auth.first())
 
 
-def challenge_finish(*, challenge_id: str, authenticated: bool) -> Authorization | None:
+def _expire_stale_challenge(auth: Authorization | None) -> Authorization | None:
+    """A challenge left open past CHALLENGE_TTL ends as failed authentication. Done lazily,
+    whenever the authorization is read, so no clock process is needed."""
+    if (
+        auth is not None
+        and auth.status == AuthorizationStatus.REQUIRES_ACTION
+        and auth.created_at < timezone.now() - CHALLENGE_TTL
+    ):
+        challenge_finish(challenge_id=auth.challenge_id, authenticated=False, expired=True)
+        auth.refresh_from_db()
+    return auth
+
+
+def challenge_finish(
+    *, challenge_id: str, authenticated: bool, expired: bool = False
+) -> Authorization | None:
     """Finish a 3-D Secure challenge: authenticated -> the issuer decides (hold placed or
     insufficient_funds); not authenticated -> declined with
     payment_intent_authentication_failure. A second submit changes nothing."""
@@ -325,7 +343,7 @@ def challenge_finish(*, challenge_id: str, authenticated: bool) -> Authorization
                 auth,
                 "payment_intent_authentication_failure",
                 None,
-                reason="authentication_failed",
+                reason="authentication_expired" if expired else "authentication_failed",
                 network_status="not_sent_to_network",
                 outcome_type="blocked",
             )
@@ -496,7 +514,7 @@ def inquire(request: dict) -> dict | None:
     """What happened to the operation sent under `reference`; None if it never arrived."""
     reference = request["reference"]
     auth = Authorization.objects.select_related("account").filter(reference=reference).first()
-    if auth is not None:
+    if (auth := _expire_stale_challenge(auth)) is not None:
         return authorization_response(auth)
     op = Operation.objects.select_related("authorization").filter(reference=reference).first()
     return _operation_response(op) if op is not None else None

@@ -1,11 +1,14 @@
+import io
 import json
 import logging
 import re
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from payments.connectors import get_connector
 from payments.connectors.base import CardAuthorization, Outcome
@@ -308,3 +311,32 @@ def test_no_cvc_or_card_number_is_stored_in_any_sandbox_column_or_log(connector,
         assert cvc not in wire and not any(n in wire for n in numbers)
     logged = caplog.text + "".join(repr(r.__dict__) for r in caplog.records)
     assert cvc not in logged and not any(n in logged for n in numbers)
+
+
+def test_a_3ds_challenge_left_open_too_long_fails_as_unauthenticated(connector):
+    import datetime as dt
+
+    from sandbox.models import Authorization
+
+    auth, redirect_url = _challenge(connector, "4000002760003184")
+    Authorization.objects.filter(reference=auth.reference).update(
+        created_at=timezone.now() - dt.timedelta(minutes=16)
+    )
+    final = connector.inquire(reference=auth.reference)
+    assert (final.outcome, final.code) == (
+        Outcome.DECLINED,
+        "payment_intent_authentication_failure",
+    )
+    assert final.raw["outcome"]["reason"] == "authentication_expired"
+    assert "Complete authentication" not in Client().get(redirect_url).content.decode()
+
+
+def test_the_faults_command_injects_lists_and_clears(connector):
+    out = io.StringIO()
+    call_command("sandbox_faults", "inject", "timeout", "--count", "2", stdout=out)
+    assert "timeout on authorize remaining=2" in out.getvalue()
+    assert connector.authorize(card_authorization("4242424242424242")).outcome == Outcome.UNKNOWN
+    call_command("sandbox_faults", "clear", stdout=io.StringIO())
+    assert connector.authorize(card_authorization("4242424242424242")).outcome == (
+        Outcome.SUCCEEDED
+    )

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.db.models import Model, Q, QuerySet
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.serializers import ExpandField, IntegerField, StripeSerializer, validate
@@ -13,6 +14,20 @@ from core.errors import InvalidRequestError
 LIST_PARAMS = ("limit", "starting_after", "ending_before", "created", "expand")
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "description": "Exactly this unix time."},
+            {
+                "type": "object",
+                "properties": {op: {"type": "integer"} for op in ("gt", "gte", "lt", "lte")},
+                "additionalProperties": False,
+            },
+        ],
+        "description": "Filter on creation time (unix seconds): created=... or "
+        "created[gte]=...&created[lt]=...",
+    }
+)
 class CreatedFilterField(serializers.Field):
     """`created=1700000000` or `created[gte]=...&created[lt]=...` -> {"gte": 17..., ...}."""
 

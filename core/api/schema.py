@@ -1,7 +1,7 @@
 """OpenAPI (drf-spectacular) pieces shared by /v1 views: the key scheme and Stripe's errors."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 
@@ -60,3 +60,13 @@ def error_responses(*statuses: int) -> dict:
     return {
         code: OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[code]) for code in wanted
     }
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Up to 255 characters. A retry with the same key and parameters within 24 "
+    "hours replays the first response (header Idempotent-Replayed: true).",
+)

@@ -4,7 +4,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from core.api.pagination import paginate
-from core.api.schema import error_responses
+from core.api.schema import IDEMPOTENCY_KEY, error_responses
 from core.api.serializers import validate
 from core.api.views import StripeAPIView
 from payments.api.serializers.customers import (
@@ -26,6 +26,7 @@ _ID = OpenApiParameter("customer_id", str, OpenApiParameter.PATH, description="c
 class CustomerListCreateView(StripeAPIView):
     @extend_schema(
         operation_id="customers_create",
+        parameters=[IDEMPOTENCY_KEY],
         request=CustomerCreateSerializer,
         responses={200: CustomerSerializer, **error_responses(409)},
     )
@@ -65,7 +66,7 @@ class CustomerDetailView(StripeAPIView):
 
     @extend_schema(
         operation_id="customers_update",
-        parameters=[_ID],
+        parameters=[_ID, IDEMPOTENCY_KEY],
         request=CustomerUpdateSerializer,
         responses={200: CustomerSerializer, **error_responses(404, 409)},
     )

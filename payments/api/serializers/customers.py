@@ -34,7 +34,7 @@ class CustomerSerializer(serializers.Serializer):
     """The customer object (documentation; render_customer builds it)."""
 
     id = serializers.CharField()
-    object = serializers.ChoiceField(choices=["customer"])
+    object = serializers.CharField(help_text='Always "customer".')
     created = serializers.IntegerField(help_text="Unix seconds.")
     livemode = serializers.BooleanField()
     email = serializers.CharField(allow_null=True)
@@ -46,12 +46,12 @@ class CustomerSerializer(serializers.Serializer):
 
 class DeletedCustomerSerializer(serializers.Serializer):
     id = serializers.CharField()
-    object = serializers.ChoiceField(choices=["customer"])
+    object = serializers.CharField(help_text='Always "customer".')
     deleted = serializers.BooleanField()
 
 
 class CustomerListResponseSerializer(serializers.Serializer):
-    object = serializers.ChoiceField(choices=["list"])
+    object = serializers.CharField(help_text='Always "list".')
     data = CustomerSerializer(many=True)
     has_more = serializers.BooleanField()
     url = serializers.CharField()

@@ -11,6 +11,7 @@ import string
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -381,7 +382,8 @@ def _refused(kind: str, reference: str, code: str, message: str) -> dict:
 
 
 def _run_operation(kind: str, reference: str, authorization_reference: str, apply) -> dict:
-    """Shared frame of capture/void/refund: replay by reference, lock the authorization,
+    """Shared frame of capture/void/refund: replay by reference, lock the authorization
+    (named by the gateway's reference or by the network's processor_reference),
     let `apply(auth, account, op)` change the amounts or fail the op, store the op."""
     existing = Operation.objects.select_related("authorization").filter(reference=reference)
     if (op := existing.first()) is not None:
@@ -390,7 +392,10 @@ def _run_operation(kind: str, reference: str, authorization_reference: str, appl
         with transaction.atomic():
             auth = (
                 Authorization.objects.select_for_update()
-                .filter(reference=authorization_reference)
+                .filter(
+                    Q(reference=authorization_reference)
+                    | Q(processor_reference=authorization_reference)
+                )
                 .first()
             )
             if auth is None:
@@ -484,11 +489,14 @@ def void(request: dict) -> dict:
 
 def refund(request: dict) -> dict:
     """Refund part or all of what was captured; `capture_reference` is a capture's reference
-    or, for an automatic capture, the authorization's. Restores available credit."""
+    or, for an automatic capture, the authorization's (ours or the network's processor
+    reference). Restores available credit."""
     amount, currency = int(request["amount"]), str(request["currency"]).lower()
     capture_reference = request["capture_reference"]
     parent = Operation.objects.filter(
-        reference=capture_reference, kind=OperationKind.CAPTURE, status=OperationStatus.SUCCEEDED
+        Q(reference=capture_reference) | Q(processor_reference=capture_reference),
+        kind=OperationKind.CAPTURE,
+        status=OperationStatus.SUCCEEDED,
     ).first()
     authorization_reference = parent.authorization.reference if parent else capture_reference
 

@@ -295,3 +295,28 @@ def test_the_elevated_risk_test_card_is_approved_with_elevated_risk(network):
     answer = network.authorize(auth_request("4000000000009235"))
     assert answer["status"] == "authorized"
     assert answer["outcome"]["risk_level"] == "elevated"
+
+
+def test_an_authorization_can_be_named_by_the_networks_processor_reference(network):
+    number = "4242424242424242"
+    auth = network.authorize(auth_request(number, amount=1000))
+    capture = network.capture(
+        {
+            "reference": new_reference("cap"),
+            "authorization_reference": auth["processor_reference"],
+            "amount": 400,
+            "currency": "usd",
+        }
+    )
+    assert capture["status"] == "succeeded"
+    assert capture["authorization_reference"] == auth["reference"]
+    refund = network.refund(
+        {
+            "reference": new_reference("re"),
+            "capture_reference": capture["processor_reference"],
+            "amount": 400,
+            "currency": "usd",
+        }
+    )
+    assert refund["status"] == "succeeded"
+    assert account_state(number)["spent"] == 0

@@ -1,0 +1,183 @@
+"""/v1/payment_intents: create, retrieve, update, list, confirm, capture, cancel."""
+
+from rest_framework.response import Response
+
+from core.api.pagination import paginate
+from core.api.serializers import validate
+from core.api.views import StripeAPIView
+from core.errors import PermissionDeniedError
+from payments.api.serializers.payments import (
+    PaymentIntentCancelSerializer,
+    PaymentIntentCaptureSerializer,
+    PaymentIntentConfirmSerializer,
+    PaymentIntentCreateSerializer,
+    PaymentIntentListSerializer,
+    PaymentIntentRetrieveSerializer,
+    PaymentIntentUpdateSerializer,
+)
+from payments.render import render_payment_intent
+from payments.selectors.customers import customer_get
+from payments.selectors.payments import (
+    payment_intent_get,
+    payment_intent_get_by_client_secret,
+    payment_intent_list,
+)
+from payments.services.payment_intents import (
+    payment_intent_cancel,
+    payment_intent_capture,
+    payment_intent_confirm,
+    payment_intent_create,
+    payment_intent_update,
+)
+from payments.services.payment_methods import payment_method_resolve
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def _intent_for(request, intent_id: str, params: dict):
+    """Secret keys see any of their intents; publishable keys need the client_secret."""
+    if request.api_key.kind == "publishable":
+        if not params.get("client_secret"):
+            raise PermissionDeniedError(
+                "This API call cannot be made with a publishable API key without the "
+                "PaymentIntent's client_secret.",
+                code="secret_key_required",
+            )
+        return payment_intent_get_by_client_secret(
+            merchant=request.merchant,
+            livemode=request.livemode,
+            public_id=intent_id,
+            client_secret=params["client_secret"],
+        )
+    return payment_intent_get(
+        merchant=request.merchant, livemode=request.livemode, public_id=intent_id
+    )
+
+
+class PaymentIntentListCreateView(StripeAPIView):
+    def post(self, request):
+        data = validate(PaymentIntentCreateSerializer, request.params)
+        merchant, livemode = request.merchant, request.livemode
+        customer = (
+            customer_get(merchant=merchant, livemode=livemode, public_id=data["customer"])
+            if data.get("customer")
+            else None
+        )
+        pm = (
+            payment_method_resolve(
+                merchant=merchant, livemode=livemode, payment_method=data["payment_method"]
+            )
+            if data.get("payment_method")
+            else None
+        )
+        intent = payment_intent_create(
+            merchant=merchant,
+            livemode=livemode,
+            amount=data["amount"],
+            currency=data["currency"],
+            capture_method=data.get("capture_method", "automatic"),
+            payment_method_types=data.get("payment_method_types"),
+            customer=customer,
+            payment_method=pm,
+            description=data.get("description", ""),
+            receipt_email=data.get("receipt_email", ""),
+            statement_descriptor=data.get("statement_descriptor", ""),
+            metadata=data.get("metadata"),
+            return_url=data.get("return_url", ""),
+        )
+        if data.get("confirm"):
+            intent = payment_intent_confirm(
+                intent=intent,
+                payment_method_data=data.get("payment_method_data"),
+                return_url=data.get("return_url"),
+                customer_ip=_client_ip(request),
+            )
+        return Response(render_payment_intent(intent, data.get("expand", frozenset())))
+
+    def get(self, request):
+        data = validate(PaymentIntentListSerializer, request.params)
+        customer_pk = None
+        if data.get("customer"):
+            customer_pk = customer_get(
+                merchant=request.merchant, livemode=request.livemode, public_id=data["customer"]
+            ).pk
+        expand = {e.removeprefix("data.") for e in data.get("expand", ())}
+        qs = payment_intent_list(
+            merchant=request.merchant, livemode=request.livemode, customer_pk=customer_pk
+        )
+        return Response(
+            paginate(
+                request, qs, lambda pi: render_payment_intent(pi, expand), url="/v1/payment_intents"
+            )
+        )
+
+
+class PaymentIntentDetailView(StripeAPIView):
+    publishable_key_allowed = True  # retrieve with the client_secret
+
+    def get(self, request, intent_id: str):
+        data = validate(PaymentIntentRetrieveSerializer, request.params)
+        intent = _intent_for(request, intent_id, data)
+        return Response(render_payment_intent(intent, data.get("expand", frozenset())))
+
+    def post(self, request, intent_id: str):
+        if request.api_key.kind == "publishable":
+            raise PermissionDeniedError(
+                "This API call cannot be made with a publishable API key. "
+                "Please use a secret API key."
+            )
+        data = validate(PaymentIntentUpdateSerializer, request.params)
+        intent = _intent_for(request, intent_id, data)
+        changes = {k: v for k, v in data.items() if k != "expand"}
+        if "customer" in changes:
+            changes["customer"] = customer_get(
+                merchant=request.merchant, livemode=request.livemode, public_id=changes["customer"]
+            )
+        if "payment_method" in changes:
+            changes["payment_method"] = payment_method_resolve(
+                merchant=request.merchant,
+                livemode=request.livemode,
+                payment_method=changes["payment_method"],
+            )
+        intent = payment_intent_update(intent=intent, changes=changes)
+        return Response(render_payment_intent(intent, data.get("expand", frozenset())))
+
+
+class PaymentIntentConfirmView(StripeAPIView):
+    publishable_key_allowed = True  # the browser confirms with the client_secret
+
+    def post(self, request, intent_id: str):
+        data = validate(PaymentIntentConfirmSerializer, request.params)
+        intent = _intent_for(request, intent_id, data)
+        intent = payment_intent_confirm(
+            intent=intent,
+            payment_method=data.get("payment_method"),
+            payment_method_data=data.get("payment_method_data"),
+            return_url=data.get("return_url"),
+            capture_method=data.get("capture_method"),
+            receipt_email=data.get("receipt_email"),
+            customer_ip=_client_ip(request),
+        )
+        return Response(render_payment_intent(intent, data.get("expand", frozenset())))
+
+
+class PaymentIntentCaptureView(StripeAPIView):
+    def post(self, request, intent_id: str):
+        data = validate(PaymentIntentCaptureSerializer, request.params)
+        intent = _intent_for(request, intent_id, data)
+        intent = payment_intent_capture(
+            intent=intent, amount_to_capture=data.get("amount_to_capture")
+        )
+        return Response(render_payment_intent(intent, data.get("expand", frozenset())))
+
+
+class PaymentIntentCancelView(StripeAPIView):
+    def post(self, request, intent_id: str):
+        data = validate(PaymentIntentCancelSerializer, request.params)
+        intent = _intent_for(request, intent_id, data)
+        intent = payment_intent_cancel(
+            intent=intent, cancellation_reason=data.get("cancellation_reason")
+        )
+        return Response(render_payment_intent(intent, data.get("expand", frozenset())))

@@ -1,0 +1,884 @@
+"""PaymentIntent lifecycle: create, update, confirm, capture, cancel (DESIGN.md §4).
+
+Every processor call follows the three phases of STYLE.md: (1) one transaction locks the
+intent, checks the transition, marks it processing and records a pending Transaction;
+(2) the connector is called with no transaction open, under the Transaction's public id as
+our reference; (3) one transaction records the answer, moves the state and writes events.
+An unknown answer leaves the intent processing until `transaction_resolve` learns the
+processor's truth by inquiry under the same reference; nothing is ever sent twice under a
+new reference.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.api.serializers import metadata_initial, metadata_merge
+from core.errors import CardError, InvalidRequestError, StateConflictError
+from core.money import validate_amount, validate_currency
+from merchants.models import Merchant
+from payments.connectors import get_connector
+from payments.connectors.base import CardAuthorization, ConnectorResult, Outcome
+from payments.models import (
+    PAYMENT_INTENT_TRANSITIONS,
+    CaptureMethod,
+    Charge,
+    ChargeStatus,
+    Customer,
+    PaymentIntent,
+    PaymentIntentStatus,
+    PaymentMethod,
+    Transaction,
+    TransactionKind,
+    TransactionStatus,
+)
+from payments.render import render_charge, render_payment_intent
+from payments.services.payment_methods import (
+    payment_method_create_card,
+    payment_method_record_card_facts,
+    payment_method_resolve,
+)
+from webhooks.services import event_create
+
+Status = PaymentIntentStatus
+CONNECTOR = "sandbox"
+# Uncaptured authorizations are released after this long (card networks hold them ~7 days).
+AUTHORIZATION_VALIDITY = timedelta(days=7)
+CANCELLATION_REASONS = {"duplicate", "fraudulent", "requested_by_customer", "abandoned"}
+
+
+def _locked(intent_pk: int) -> PaymentIntent:
+    return (
+        PaymentIntent.objects.select_for_update(of=("self",))
+        .select_related("merchant", "payment_method", "customer", "latest_charge")
+        .get(pk=intent_pk)
+    )
+
+
+def _move(intent: PaymentIntent, status: str) -> None:
+    if status != intent.status and status not in PAYMENT_INTENT_TRANSITIONS[intent.status]:
+        raise StateConflictError(
+            f"This PaymentIntent's status is {intent.status}; it cannot become {status}.",
+        )
+    intent.status = status
+
+
+def _save(intent: PaymentIntent, *fields: str) -> None:
+    intent.version += 1
+    intent.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def _emit_intent(intent: PaymentIntent, type_: str, previous: dict | None = None) -> None:
+    event_create(
+        merchant=intent.merchant,
+        livemode=intent.livemode,
+        type=f"payment_intent.{type_}",
+        object_id=intent.public_id,
+        object_version=intent.version,
+        obj=render_payment_intent(intent),
+        previous_attributes=previous,
+    )
+
+
+def _emit_charge(charge: Charge, type_: str, previous: dict | None = None) -> None:
+    event_create(
+        merchant=charge.merchant,
+        livemode=charge.livemode,
+        type=f"charge.{type_}",
+        object_id=charge.public_id,
+        object_version=charge.version,
+        obj=render_charge(charge),
+        previous_attributes=previous,
+    )
+
+
+def _unexpected_state(intent: PaymentIntent, action: str, allowed: str) -> StateConflictError:
+    return StateConflictError(
+        f"You cannot {action} this PaymentIntent because it has a status of {intent.status}. "
+        f"Only a PaymentIntent with one of the following statuses may be {allowed}.",
+        code="payment_intent_unexpected_state",
+        extra={"payment_intent": render_payment_intent(intent)},
+    )
+
+
+# --- create / update ------------------------------------------------------------------
+
+
+def payment_intent_create(
+    *,
+    merchant: Merchant,
+    livemode: bool,
+    amount: object,
+    currency: object,
+    capture_method: str = CaptureMethod.AUTOMATIC,
+    payment_method_types: list[str] | None = None,
+    customer: Customer | None = None,
+    payment_method: PaymentMethod | None = None,
+    description: str = "",
+    receipt_email: str = "",
+    statement_descriptor: str = "",
+    metadata: dict | None = None,
+    return_url: str = "",
+) -> PaymentIntent:
+    currency = validate_currency(currency)
+    amount = validate_amount(amount, currency=currency)
+    if capture_method not in CaptureMethod.values:
+        raise InvalidRequestError(
+            f"Invalid capture_method: must be one of {', '.join(CaptureMethod.values)}",
+            code="parameter_invalid_string",
+            param="capture_method",
+        )
+    with transaction.atomic():
+        intent = PaymentIntent.objects.create(
+            merchant=merchant,
+            livemode=livemode,
+            amount=amount,
+            currency=currency,
+            capture_method=capture_method,
+            payment_method_types=payment_method_types or ["card"],
+            customer=customer,
+            payment_method=payment_method,
+            status=Status.REQUIRES_CONFIRMATION
+            if payment_method
+            else Status.REQUIRES_PAYMENT_METHOD,
+            description=description,
+            receipt_email=receipt_email,
+            statement_descriptor=statement_descriptor,
+            metadata=metadata_initial(metadata),
+            return_url=return_url,
+            client_secret="",
+        )
+        intent.client_secret = f"{intent.public_id}_secret_{secrets.token_urlsafe(18)}"
+        intent.save(update_fields=["client_secret"])
+        _emit_intent(intent, "created")
+    return intent
+
+
+_UPDATABLE = {
+    "amount",
+    "currency",
+    "description",
+    "metadata",
+    "receipt_email",
+    "statement_descriptor",
+    "customer",
+    "payment_method",
+    "payment_method_types",
+    "capture_method",
+}
+
+
+def payment_intent_update(*, intent: PaymentIntent, changes: dict) -> PaymentIntent:
+    """Update fields while the intent has not been confirmed. Metadata merges ("" unsets)."""
+    with transaction.atomic():
+        intent = _locked(intent.pk)
+        if intent.status not in (
+            Status.REQUIRES_PAYMENT_METHOD,
+            Status.REQUIRES_CONFIRMATION,
+            Status.REQUIRES_ACTION,
+        ) and set(changes) - {"metadata", "description"}:
+            raise _unexpected_state(
+                intent,
+                "update",
+                "updated: requires_payment_method, requires_confirmation, requires_action",
+            )
+        previous: dict = {}
+        rendered_before = render_payment_intent(intent)
+        currency = validate_currency(changes.get("currency", intent.currency))
+        for field, value in changes.items():
+            if field not in _UPDATABLE:
+                continue
+            if field == "metadata":
+                value = metadata_merge(intent.metadata, value)
+            elif field == "amount":
+                value = validate_amount(value, currency=currency)
+            elif field == "currency":
+                value = currency
+            if getattr(intent, field) != value:
+                previous[field] = rendered_before.get(field)
+                setattr(intent, field, value)
+        if "payment_method" in changes and intent.payment_method_id:
+            _move(intent, Status.REQUIRES_CONFIRMATION)
+        if previous:
+            _save(intent, *[f for f in _UPDATABLE if f in changes], "status")
+            _emit_intent(intent, "updated", previous)
+    return intent
+
+
+# --- confirm --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    intent_pk: int
+    charge_pk: int
+    transaction_pk: int
+    reference: str
+
+
+def payment_intent_confirm(
+    *,
+    intent: PaymentIntent,
+    payment_method: str | None = None,
+    payment_method_data: dict | None = None,
+    return_url: str | None = None,
+    customer_ip: str | None = None,
+    capture_method: str | None = None,
+    receipt_email: str | None = None,
+) -> PaymentIntent:
+    """Confirm: authorize (and capture, for automatic capture) the payment.
+
+    Guarantees: one authorization per confirm, sent under the new Transaction's reference;
+    a concurrent confirm of the same intent gets a state error, never a second charge; a
+    decline raises CardError after the intent is back in requires_payment_method. The CVC,
+    when given in payment_method_data, lives only in this call's memory.
+    """
+    merchant, livemode = intent.merchant, intent.livemode
+    cvc = None
+    pm = None
+    if payment_method_data:
+        pm, cvc = _payment_method_from_data(merchant, livemode, payment_method_data)
+    elif payment_method:
+        pm = payment_method_resolve(
+            merchant=merchant, livemode=livemode, payment_method=payment_method
+        )
+
+    attempt = _begin_authorization(
+        intent_pk=intent.pk,
+        pm=pm,
+        return_url=return_url,
+        capture_method=capture_method,
+        receipt_email=receipt_email,
+    )
+    fresh = PaymentIntent.objects.select_related("merchant", "payment_method").get(
+        pk=attempt.intent_pk
+    )
+    pm = fresh.payment_method
+    request = CardAuthorization(
+        reference=attempt.reference,
+        amount=fresh.amount,
+        currency=fresh.currency,
+        capture=fresh.capture_method != CaptureMethod.MANUAL,
+        vault_card_id=pm.vault_card_id,
+        exp_month=pm.details["exp_month"],
+        exp_year=pm.details["exp_year"],
+        cvc=cvc,
+        merchant_id=merchant.public_id,
+        merchant_name=merchant.name,
+        merchant_country=merchant.country,
+        customer_ip=customer_ip,
+        customer_email=fresh.receipt_email or None,
+        authentication_return_url=settings.GATEWAY_BASE_URL
+        + f"/payments/authenticate/{fresh.public_id}/return",
+    )
+    del cvc
+    result = get_connector(CONNECTOR).authorize(request)
+    intent = apply_authorization_result(transaction_pk=attempt.transaction_pk, result=result)
+    if intent.status == Status.REQUIRES_PAYMENT_METHOD and intent.last_payment_error:
+        raise _card_error(intent)
+    return intent
+
+
+def _payment_method_from_data(merchant: Merchant, livemode: bool, data: dict):
+    kind = data.get("type")
+    if kind != "card":
+        raise InvalidRequestError(
+            "payment_method_data[type] must be card for this request.",
+            code="parameter_invalid_string" if kind else "parameter_missing",
+            param="payment_method_data[type]",
+        )
+    card = data.get("card")
+    if not isinstance(card, dict):
+        raise InvalidRequestError(
+            "Missing required param: payment_method_data[card].",
+            code="parameter_missing",
+            param="payment_method_data[card]",
+        )
+    return payment_method_create_card(
+        merchant=merchant,
+        livemode=livemode,
+        number=card.get("number"),
+        exp_month=card.get("exp_month"),
+        exp_year=card.get("exp_year"),
+        cvc=card.get("cvc"),
+        billing_details=data.get("billing_details") or {},
+        metadata=data.get("metadata") or {},
+        param_prefix="payment_method_data[card]",
+    )
+
+
+def _begin_authorization(
+    *,
+    intent_pk: int,
+    pm: PaymentMethod | None,
+    return_url: str | None,
+    capture_method: str | None,
+    receipt_email: str | None,
+) -> _Attempt:
+    with transaction.atomic():
+        intent = _locked(intent_pk)
+        if intent.status not in (Status.REQUIRES_PAYMENT_METHOD, Status.REQUIRES_CONFIRMATION):
+            raise _unexpected_state(
+                intent, "confirm", "confirmed: requires_payment_method, requires_confirmation"
+            )
+        if pm is not None:
+            intent.payment_method = pm
+        if intent.payment_method is None:
+            raise InvalidRequestError(
+                "You cannot confirm this PaymentIntent because it's missing a payment method. "
+                "Update it with a payment method, or confirm it again with payment_method.",
+                code="payment_intent_unexpected_state",
+                param="payment_method",
+            )
+        if intent.payment_method.type not in intent.payment_method_types:
+            raise InvalidRequestError(
+                f"The PaymentMethod provided ({intent.payment_method.type}) is not allowed for "
+                f"this PaymentIntent. Allowed types: {', '.join(intent.payment_method_types)}.",
+                code="payment_intent_incompatible_payment_method",
+                param="payment_method",
+            )
+        if intent.payment_method.type != "card":
+            raise InvalidRequestError(
+                f"Payment method type {intent.payment_method.type} is not available yet.",
+                param="payment_method",
+            )
+        if return_url is not None:
+            intent.return_url = return_url
+        if capture_method:
+            if capture_method not in CaptureMethod.values:
+                raise InvalidRequestError("Invalid capture_method.", param="capture_method")
+            intent.capture_method = capture_method
+        if receipt_email is not None:
+            intent.receipt_email = receipt_email
+        _move(intent, Status.PROCESSING)
+        intent.last_payment_error = None
+        intent.next_action = None
+        charge = Charge.objects.create(
+            merchant=intent.merchant,
+            livemode=intent.livemode,
+            payment_intent=intent,
+            payment_method=intent.payment_method,
+            amount=intent.amount,
+            currency=intent.currency,
+            description=intent.description,
+            metadata=intent.metadata,
+            payment_method_details={"type": "card", "card": _card_details(intent.payment_method)},
+        )
+        txn = Transaction.objects.create(
+            merchant=intent.merchant,
+            livemode=intent.livemode,
+            kind=TransactionKind.AUTHORIZE,
+            connector=CONNECTOR,
+            payment_intent=intent,
+            charge=charge,
+            amount=intent.amount,
+            currency=intent.currency,
+        )
+        intent.latest_charge = charge
+        _save(
+            intent,
+            "status",
+            "payment_method",
+            "return_url",
+            "capture_method",
+            "receipt_email",
+            "last_payment_error",
+            "next_action",
+            "latest_charge",
+        )
+    return _Attempt(intent.pk, charge.pk, txn.pk, txn.public_id)
+
+
+def _card_details(pm: PaymentMethod) -> dict:
+    d = pm.details
+    return {
+        "brand": d.get("brand"),
+        "checks": d.get("checks"),
+        "country": d.get("country"),
+        "exp_month": d.get("exp_month"),
+        "exp_year": d.get("exp_year"),
+        "fingerprint": d.get("fingerprint"),
+        "funding": d.get("funding"),
+        "last4": d.get("last4"),
+        "network": d.get("brand"),
+        "authorization_code": None,
+        "three_d_secure": None,
+    }
+
+
+def _record(txn: Transaction, result: ConnectorResult) -> None:
+    status = {
+        Outcome.SUCCEEDED: TransactionStatus.SUCCEEDED,
+        Outcome.REQUIRES_ACTION: TransactionStatus.PENDING,
+        Outcome.PENDING: TransactionStatus.PENDING,
+        Outcome.DECLINED: TransactionStatus.FAILED,
+        Outcome.TRANSIENT: TransactionStatus.FAILED,
+        Outcome.UNKNOWN: TransactionStatus.UNKNOWN,
+    }[result.outcome]
+    txn.status = status
+    txn.processor_reference = result.processor_reference or txn.processor_reference
+    txn.response_code = result.decline_code or result.code or str(result.outcome)
+    txn.response_message = (result.message or "")[:500]
+    txn.latency_ms = result.latency_ms
+    txn.raw = result.raw
+    txn.save(
+        update_fields=[
+            "status",
+            "processor_reference",
+            "response_code",
+            "response_message",
+            "latency_ms",
+            "raw",
+            "updated_at",
+        ]
+    )
+
+
+_DECLINE_MESSAGES = {
+    "insufficient_funds": "Your card has insufficient funds.",
+    "lost_card": "Your card has been declined.",
+    "stolen_card": "Your card has been declined.",
+    "fraudulent": "Your card has been declined.",
+    "generic_decline": "Your card has been declined.",
+    "expired_card": "Your card has expired.",
+    "incorrect_cvc": "Your card's security code is incorrect.",
+    "processing_error": "An error occurred while processing your card. Try again in a little bit.",
+    "authentication_failure": "We are unable to authenticate your payment method. Please choose "
+    "a different payment method and try again.",
+}
+
+
+def _payment_error(intent: PaymentIntent, charge: Charge, result: ConnectorResult) -> dict:
+    code = result.code or "card_declined"
+    decline_code = result.decline_code
+    if code == "card_declined" and not decline_code:
+        decline_code = "generic_decline"
+    message = (
+        _DECLINE_MESSAGES.get(decline_code or "")
+        or _DECLINE_MESSAGES.get(code.removeprefix("payment_intent_"))
+        or result.message
+        or "Your card has been declined."
+    )
+    error = {
+        "type": "card_error",
+        "code": code,
+        "message": message,
+        "charge": charge.public_id,
+        "payment_method": _render_pm(intent.payment_method),
+    }
+    if decline_code:
+        error["decline_code"] = decline_code
+    return error
+
+
+def _render_pm(pm: PaymentMethod) -> dict:
+    from payments.render import render_payment_method
+
+    return render_payment_method(pm)
+
+
+def _card_error(intent: PaymentIntent) -> CardError:
+    err = intent.last_payment_error
+    return CardError(
+        err["message"],
+        code=err.get("code"),
+        decline_code=err.get("decline_code"),
+        extra={
+            "charge": err.get("charge"),
+            "payment_intent": render_payment_intent(intent),
+            "payment_method": err.get("payment_method"),
+        },
+    )
+
+
+def _outcome(result: ConnectorResult, charge: Charge) -> dict:
+    approved = result.outcome == Outcome.SUCCEEDED
+    level = result.risk_level or ("normal" if approved else "not_assessed")
+    if result.decline_code == "fraudulent":
+        kind = "blocked"
+    elif approved:
+        kind = "authorized"
+    elif result.outcome == Outcome.DECLINED and result.network_status == "not_sent_to_network":
+        kind = "invalid"
+    else:
+        kind = "issuer_declined"
+    seller = {
+        "authorized": "Payment complete.",
+        "blocked": "The payment was blocked as likely fraudulent.",
+        "issuer_declined": "The bank did not return any further details with this decline.",
+        "invalid": "The payment could not be sent to the card network.",
+    }[kind]
+    return {
+        "network_status": result.network_status
+        or ("approved_by_network" if approved else "declined_by_network"),
+        "reason": None if approved else (result.decline_code or result.code),
+        "risk_level": level,
+        "risk_score": result.risk_score,
+        "seller_message": seller,
+        "type": kind,
+    }
+
+
+def apply_authorization_result(*, transaction_pk: int, result: ConnectorResult) -> PaymentIntent:
+    """Phase 3 of confirm, also used after 3-D Secure and by inquiry. Idempotent: a result
+    for a transaction that is already final changes nothing."""
+    with transaction.atomic():
+        txn = Transaction.objects.select_for_update().get(pk=transaction_pk)
+        intent = _locked(txn.payment_intent_id)
+        if txn.status in (TransactionStatus.SUCCEEDED, TransactionStatus.FAILED):
+            return intent
+        charge = Charge.objects.select_for_update().get(pk=txn.charge_id)
+        _record(txn, result)
+        if result.card:
+            payment_method_record_card_facts(payment_method=intent.payment_method, card=result.card)
+            details = dict(charge.payment_method_details)
+            details["card"] = {
+                **details["card"],
+                **{k: v for k, v in result.card.items() if k in ("brand", "funding", "country")},
+            }
+            charge.payment_method_details = details
+
+        if result.outcome == Outcome.REQUIRES_ACTION:
+            _move(intent, Status.REQUIRES_ACTION)
+            intent.next_action = {
+                "type": "redirect_to_url",
+                "redirect_to_url": {
+                    "url": result.redirect_url,
+                    "return_url": intent.return_url or None,
+                },
+            }
+            charge.save(update_fields=["payment_method_details", "updated_at"])
+            _save(intent, "status", "next_action")
+            _emit_intent(intent, "requires_action")
+        elif result.outcome == Outcome.SUCCEEDED:
+            _succeed_charge(intent, charge, result)
+        elif result.outcome in (Outcome.DECLINED, Outcome.TRANSIENT):
+            if result.outcome == Outcome.TRANSIENT:
+                result = ConnectorResult(
+                    outcome=Outcome.DECLINED,
+                    code="processing_error",
+                    decline_code="processing_error",
+                    network_status="not_sent_to_network",
+                    message=result.message,
+                )
+            charge.status = ChargeStatus.FAILED
+            charge.failure_code = result.decline_code or result.code or "card_declined"
+            charge.failure_message = _payment_error(intent, charge, result)["message"]
+            charge.outcome = _outcome(result, charge)
+            charge.version += 1
+            charge.save()
+            previous_status = intent.status
+            _move(intent, Status.REQUIRES_PAYMENT_METHOD)
+            intent.next_action = None
+            intent.last_payment_error = _payment_error(intent, charge, result)
+            _save(intent, "status", "next_action", "last_payment_error")
+            _emit_charge(charge, "failed")
+            _emit_intent(intent, "payment_failed", {"status": previous_status})
+        else:  # UNKNOWN or PENDING: stays processing; the inquiry learns the truth
+            charge.save(update_fields=["payment_method_details", "updated_at"])
+            _schedule_inquiry(txn)
+    return intent
+
+
+def _succeed_charge(intent: PaymentIntent, charge: Charge, result: ConnectorResult) -> None:
+    manual = intent.capture_method == CaptureMethod.MANUAL
+    charge.status = ChargeStatus.SUCCEEDED
+    charge.outcome = _outcome(result, charge)
+    charge.authorization_code = result.authorization_code or ""
+    card = dict(charge.payment_method_details["card"])
+    card["authorization_code"] = result.authorization_code
+    if result.redirect_url is None and intent.next_action:
+        card["three_d_secure"] = {"result": "authenticated", "version": "2.2.0"}
+    charge.payment_method_details = {**charge.payment_method_details, "card": card}
+    if not manual:
+        charge.captured = True
+        charge.amount_captured = charge.amount
+    charge.version += 1
+    charge.save()
+    previous = {"status": intent.status}
+    intent.next_action = None
+    if manual:
+        _move(intent, Status.REQUIRES_CAPTURE)
+        intent.amount_capturable = charge.amount
+        _save(intent, "status", "next_action", "amount_capturable")
+        _emit_charge(charge, "succeeded")
+        _emit_intent(intent, "amount_capturable_updated", previous)
+    else:
+        _move(intent, Status.SUCCEEDED)
+        intent.amount_received = charge.amount
+        _save(intent, "status", "next_action", "amount_received")
+        _emit_charge(charge, "succeeded")
+        _emit_intent(intent, "succeeded", previous)
+
+
+def _after_capture(charge: Charge) -> None:
+    """Hook for the ledger (settlement) once money is captured; see settlement issue."""
+
+
+def _schedule_inquiry(txn: Transaction) -> None:
+    from payments.tasks import resolve_transaction
+
+    transaction.on_commit(lambda: resolve_transaction.apply_async(args=[txn.pk], countdown=2))
+
+
+# --- capture --------------------------------------------------------------------------
+
+
+def payment_intent_capture(
+    *, intent: PaymentIntent, amount_to_capture: object = None
+) -> PaymentIntent:
+    """Capture an authorized intent, fully or once partially (the rest is released).
+
+    Racing a cancel, exactly one wins: both start by moving requires_capture to processing
+    under the row lock, and the loser finds processing and gets a state error.
+    """
+    with transaction.atomic():
+        intent = _locked(intent.pk)
+        if intent.status != Status.REQUIRES_CAPTURE:
+            raise _unexpected_state(intent, "capture", "captured: requires_capture")
+        amount = intent.amount_capturable
+        if amount_to_capture not in (None, ""):
+            amount = validate_amount(
+                amount_to_capture, currency=intent.currency, param="amount_to_capture"
+            )
+            if amount > intent.amount_capturable:
+                raise InvalidRequestError(
+                    f"The amount to capture ({amount}) is greater than the amount capturable "
+                    f"({intent.amount_capturable}).",
+                    code="amount_too_large",
+                    param="amount_to_capture",
+                )
+        charge = Charge.objects.select_for_update().get(pk=intent.latest_charge_id)
+        authorization = charge.transactions.filter(
+            kind=TransactionKind.AUTHORIZE, status=TransactionStatus.SUCCEEDED
+        ).first()
+        _move(intent, Status.PROCESSING)
+        _save(intent, "status")
+        txn = Transaction.objects.create(
+            merchant=intent.merchant,
+            livemode=intent.livemode,
+            kind=TransactionKind.CAPTURE,
+            connector=CONNECTOR,
+            payment_intent=intent,
+            charge=charge,
+            amount=amount,
+            currency=intent.currency,
+            parent=authorization,
+        )
+    result = get_connector(CONNECTOR).capture(
+        reference=txn.public_id,
+        authorization_reference=authorization.processor_reference,
+        amount=amount,
+        currency=txn.currency,
+    )
+    intent = apply_capture_result(transaction_pk=txn.pk, result=result)
+    if intent.status == Status.REQUIRES_CAPTURE:
+        raise InvalidRequestError(
+            f"The capture could not be completed: {result.message or result.code or 'declined'}.",
+            code="capture_failed",
+        )
+    return intent
+
+
+def apply_capture_result(*, transaction_pk: int, result: ConnectorResult) -> PaymentIntent:
+    with transaction.atomic():
+        txn = Transaction.objects.select_for_update().get(pk=transaction_pk)
+        intent = _locked(txn.payment_intent_id)
+        if txn.status in (TransactionStatus.SUCCEEDED, TransactionStatus.FAILED):
+            return intent
+        _record(txn, result)
+        charge = Charge.objects.select_for_update().get(pk=txn.charge_id)
+        if result.outcome == Outcome.SUCCEEDED:
+            charge.captured = True
+            charge.amount_captured = txn.amount
+            charge.is_released = txn.amount < charge.amount
+            charge.version += 1
+            charge.save()
+            previous = {"status": intent.status, "amount_capturable": intent.amount_capturable}
+            _move(intent, Status.SUCCEEDED)
+            intent.amount_received = txn.amount
+            intent.amount_capturable = 0
+            _save(intent, "status", "amount_received", "amount_capturable")
+            _emit_charge(charge, "captured")
+            _emit_intent(intent, "succeeded", previous)
+        elif result.outcome in (Outcome.DECLINED, Outcome.TRANSIENT):
+            _move(intent, Status.REQUIRES_CAPTURE)
+            _save(intent, "status")
+        else:
+            _schedule_inquiry(txn)
+    return intent
+
+
+# --- cancel ---------------------------------------------------------------------------
+
+
+def payment_intent_cancel(
+    *, intent: PaymentIntent, cancellation_reason: str | None = None
+) -> PaymentIntent:
+    """Cancel. An authorized (requires_capture) intent is voided at the processor first."""
+    if cancellation_reason and cancellation_reason not in CANCELLATION_REASONS | {
+        "automatic",
+        "expired",
+    }:
+        raise InvalidRequestError(
+            "Invalid cancellation_reason: must be one of duplicate, fraudulent, "
+            "requested_by_customer or abandoned",
+            code="parameter_invalid_string",
+            param="cancellation_reason",
+        )
+    cancelable = (
+        Status.REQUIRES_PAYMENT_METHOD,
+        Status.REQUIRES_CONFIRMATION,
+        Status.REQUIRES_ACTION,
+        Status.REQUIRES_CAPTURE,
+    )
+    with transaction.atomic():
+        intent = _locked(intent.pk)
+        if intent.status not in cancelable:
+            raise _unexpected_state(
+                intent,
+                "cancel",
+                "canceled: requires_payment_method, "
+                "requires_capture, requires_confirmation, requires_action",
+            )
+        if intent.status != Status.REQUIRES_CAPTURE:
+            _finish_cancel(intent, cancellation_reason)
+            return intent
+        charge = Charge.objects.select_for_update().get(pk=intent.latest_charge_id)
+        authorization = charge.transactions.filter(
+            kind=TransactionKind.AUTHORIZE, status=TransactionStatus.SUCCEEDED
+        ).first()
+        _move(intent, Status.PROCESSING)
+        intent.cancellation_reason = cancellation_reason or ""
+        _save(intent, "status", "cancellation_reason")
+        txn = Transaction.objects.create(
+            merchant=intent.merchant,
+            livemode=intent.livemode,
+            kind=TransactionKind.VOID,
+            connector=CONNECTOR,
+            payment_intent=intent,
+            charge=charge,
+            amount=charge.amount,
+            currency=charge.currency,
+            parent=authorization,
+        )
+    result = get_connector(CONNECTOR).void(
+        reference=txn.public_id, authorization_reference=authorization.processor_reference
+    )
+    intent = apply_void_result(transaction_pk=txn.pk, result=result)
+    if intent.status == Status.REQUIRES_CAPTURE:
+        raise InvalidRequestError(
+            "The authorization could not be released; try again.", code="cancel_failed"
+        )
+    return intent
+
+
+def _finish_cancel(intent: PaymentIntent, reason: str | None) -> None:
+    previous = {"status": intent.status}
+    _move(intent, Status.CANCELED)
+    intent.canceled_at = timezone.now()
+    intent.cancellation_reason = reason or intent.cancellation_reason or ""
+    intent.next_action = None
+    intent.amount_capturable = 0
+    _save(
+        intent, "status", "canceled_at", "cancellation_reason", "next_action", "amount_capturable"
+    )
+    _emit_intent(intent, "canceled", previous)
+
+
+def apply_void_result(*, transaction_pk: int, result: ConnectorResult) -> PaymentIntent:
+    with transaction.atomic():
+        txn = Transaction.objects.select_for_update().get(pk=transaction_pk)
+        intent = _locked(txn.payment_intent_id)
+        if txn.status in (TransactionStatus.SUCCEEDED, TransactionStatus.FAILED):
+            return intent
+        _record(txn, result)
+        if result.outcome == Outcome.SUCCEEDED:
+            Charge.objects.filter(pk=txn.charge_id).update(is_released=True)
+            _finish_cancel(intent, intent.cancellation_reason)
+        elif result.outcome in (Outcome.DECLINED, Outcome.TRANSIENT):
+            _move(intent, Status.REQUIRES_CAPTURE)
+            intent.cancellation_reason = ""
+            _save(intent, "status", "cancellation_reason")
+        else:
+            _schedule_inquiry(txn)
+    return intent
+
+
+def payment_intent_cancel_expired_authorizations(*, now=None, limit: int = 500) -> int:
+    """Cancel (void) intents left uncaptured for AUTHORIZATION_VALIDITY. Returns the count."""
+    cutoff = (now or timezone.now()) - AUTHORIZATION_VALIDITY
+    ids = list(
+        PaymentIntent.objects.filter(
+            status=Status.REQUIRES_CAPTURE, created_at__lt=cutoff
+        ).values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for pk in ids:
+        try:
+            payment_intent_cancel(intent=PaymentIntent(pk=pk), cancellation_reason="automatic")
+            done += 1
+        except (StateConflictError, InvalidRequestError):
+            continue  # captured or canceled meanwhile, or the void will be retried next run
+    return done
+
+
+# --- recovery -------------------------------------------------------------------------
+
+_APPLY = {
+    TransactionKind.AUTHORIZE: apply_authorization_result,
+    TransactionKind.CAPTURE: apply_capture_result,
+    TransactionKind.VOID: apply_void_result,
+}
+
+
+def transaction_resolve(*, transaction_pk: int) -> str:
+    """Ask the processor what became of a transaction we could not see the end of, and
+    apply its answer. Same reference, never a new operation. Returns the new status."""
+    from payments.services.refunds import apply_refund_result
+
+    txn = Transaction.objects.get(pk=transaction_pk)
+    if txn.status not in (TransactionStatus.UNKNOWN, TransactionStatus.PENDING):
+        return txn.status
+    result = get_connector(txn.connector).inquire(reference=txn.public_id)
+    Transaction.objects.create(
+        merchant_id=txn.merchant_id,
+        livemode=txn.livemode,
+        kind=TransactionKind.INQUIRY,
+        connector=txn.connector,
+        payment_intent_id=txn.payment_intent_id,
+        charge_id=txn.charge_id,
+        refund_id=txn.refund_id,
+        parent=txn,
+        status=TransactionStatus.FAILED
+        if result.outcome == Outcome.TRANSIENT
+        else TransactionStatus.SUCCEEDED,
+        processor_reference=result.processor_reference or "",
+        response_code=str(result.outcome),
+        latency_ms=result.latency_ms,
+        raw=result.raw,
+    )
+    if result.outcome in (Outcome.UNKNOWN, Outcome.TRANSIENT):
+        return txn.status
+    if result.outcome == Outcome.REQUIRES_ACTION and txn.status == TransactionStatus.PENDING:
+        return txn.status  # still waiting for the customer (3-D Secure)
+    apply = apply_refund_result if txn.kind == TransactionKind.REFUND else _APPLY[txn.kind]
+    apply(transaction_pk=txn.pk, result=result)
+    txn.refresh_from_db(fields=["status"])
+    return txn.status
+
+
+def payment_intent_complete_authentication(*, intent: PaymentIntent) -> PaymentIntent:
+    """The customer is back from the 3-D Secure page: learn the result by inquiry."""
+    txn = (
+        Transaction.objects.filter(payment_intent=intent, kind=TransactionKind.AUTHORIZE)
+        .order_by("-id")
+        .first()
+    )
+    if txn is not None and intent.status == Status.REQUIRES_ACTION:
+        transaction_resolve(transaction_pk=txn.pk)
+    return PaymentIntent.objects.select_related("merchant").get(pk=intent.pk)

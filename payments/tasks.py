@@ -1,0 +1,38 @@
+from celery import shared_task
+from django.utils import timezone
+
+from payments.models import Transaction, TransactionStatus
+from payments.services.payment_intents import (
+    payment_intent_cancel_expired_authorizations,
+    transaction_resolve,
+)
+
+
+@shared_task(name="payments.resolve_transaction", bind=True, max_retries=12)
+def resolve_transaction(self, transaction_id: int) -> None:
+    """Inquire an unknown or pending transaction until the processor says how it ended."""
+    status = transaction_resolve(transaction_pk=transaction_id)
+    if status in (TransactionStatus.UNKNOWN, TransactionStatus.PENDING):
+        # Backoff with jitter: 4 s, 8 s, ... capped at 10 min; the sweeper catches stragglers.
+        delay = min(600, 2 ** (self.request.retries + 2))
+        raise self.retry(countdown=delay)
+
+
+@shared_task(name="payments.sweep_unknown_transactions")
+def sweep_unknown_transactions() -> int:
+    """Enqueue an inquiry for every unknown transaction older than a minute (the per-txn
+    task may have been lost with a worker or the broker)."""
+    cutoff = timezone.now() - timezone.timedelta(minutes=1)
+    ids = list(
+        Transaction.objects.filter(
+            status=TransactionStatus.UNKNOWN, updated_at__lt=cutoff
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for pk in ids:
+        resolve_transaction.delay(pk)
+    return len(ids)
+
+
+@shared_task(name="payments.cancel_expired_authorizations")
+def cancel_expired_authorizations() -> int:
+    return payment_intent_cancel_expired_authorizations()

@@ -1,0 +1,275 @@
+"""Payment intents end to end with the official stripe SDK against a live test server."""
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import stripe
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def client(live_server, api_key_for, merchant, settings):
+    # Links the gateway hands out (3-D Secure pages) point at this test server.
+    settings.GATEWAY_BASE_URL = live_server.url
+    return stripe.StripeClient(
+        api_key_for(merchant), base_addresses={"api": live_server.url}, max_network_retries=0
+    )
+
+
+def _create(client, **params):
+    return client.v1.payment_intents.create(params={"amount": 150000, "currency": "idr", **params})
+
+
+def test_confirming_with_pm_card_visa_succeeds(client):
+    intent = _create(client, payment_method="pm_card_visa", confirm=True)
+    assert intent.status == "succeeded"
+    assert intent.amount_received == 150000
+    charge = client.v1.charges.retrieve(intent.latest_charge)
+    assert charge.status == "succeeded"
+    assert charge.captured is True
+    assert charge.amount_captured == 150000
+    card = charge.payment_method_details.card
+    assert (card.brand, card.last4) == ("visa", "4242")
+    assert card.fingerprint
+    assert charge.outcome.network_status == "approved_by_network"
+    assert charge.outcome.type == "authorized"
+    assert charge.outcome.risk_level == "normal"
+
+
+def test_create_then_confirm_in_two_steps(client):
+    intent = _create(client)
+    assert intent.status == "requires_payment_method"
+    assert intent.client_secret.startswith(intent.id + "_secret_")
+    intent = client.v1.payment_intents.confirm(
+        intent.id, params={"payment_method": "pm_card_mastercard"}
+    )
+    assert intent.status == "succeeded"
+
+
+DECLINES = [
+    ("pm_card_chargeDeclined", "card_declined", "generic_decline"),
+    ("pm_card_chargeDeclinedInsufficientFunds", "card_declined", "insufficient_funds"),
+    ("pm_card_chargeDeclinedLostCard", "card_declined", "lost_card"),
+    ("pm_card_chargeDeclinedStolenCard", "card_declined", "stolen_card"),
+    ("pm_card_chargeDeclinedExpiredCard", "expired_card", None),
+    ("pm_card_chargeDeclinedIncorrectCvc", "incorrect_cvc", None),
+    ("pm_card_chargeDeclinedProcessingError", "processing_error", None),
+    ("pm_card_chargeDeclinedFraudulent", "card_declined", "fraudulent"),
+]
+
+
+@pytest.mark.parametrize(("token", "code", "decline_code"), DECLINES)
+def test_each_decline_card_raises_card_error_and_returns_the_intent_for_another_try(
+    client, token, code, decline_code
+):
+    intent = _create(client)
+    with pytest.raises(stripe.CardError) as raised:
+        client.v1.payment_intents.confirm(intent.id, params={"payment_method": token})
+    error = raised.value
+    assert error.http_status == 402
+    assert error.code == code
+    if decline_code:
+        assert error.error.decline_code == decline_code
+    intent = client.v1.payment_intents.retrieve(intent.id)
+    assert intent.status == "requires_payment_method"
+    assert intent.last_payment_error.code == code
+    assert intent.last_payment_error.type == "card_error"
+    charge = client.v1.charges.retrieve(intent.latest_charge)
+    assert charge.status == "failed"
+    assert charge.failure_code == (decline_code or code)
+    # The customer can try again with another card.
+    intent = client.v1.payment_intents.confirm(intent.id, params={"payment_method": "pm_card_visa"})
+    assert intent.status == "succeeded"
+    assert intent.last_payment_error is None
+
+
+def test_manual_capture_then_a_partial_capture(client):
+    intent = _create(client, payment_method="pm_card_visa", confirm=True, capture_method="manual")
+    assert intent.status == "requires_capture"
+    assert intent.amount_capturable == 150000
+    assert intent.amount_received == 0
+    intent = client.v1.payment_intents.capture(intent.id, params={"amount_to_capture": 100000})
+    assert intent.status == "succeeded"
+    assert intent.amount_received == 100000
+    assert intent.amount_capturable == 0
+    charge = client.v1.charges.retrieve(intent.latest_charge)
+    assert (charge.captured, charge.amount_captured, charge.amount) == (True, 100000, 150000)
+
+
+def test_capturing_more_than_authorized_is_refused(client):
+    intent = _create(client, payment_method="pm_card_visa", confirm=True, capture_method="manual")
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.payment_intents.capture(intent.id, params={"amount_to_capture": 150001})
+    assert raised.value.param == "amount_to_capture"
+    assert client.v1.payment_intents.retrieve(intent.id).status == "requires_capture"
+
+
+def test_cancel_an_authorized_intent_and_an_unconfirmed_one(client):
+    authorized = _create(
+        client, payment_method="pm_card_visa", confirm=True, capture_method="manual"
+    )
+    canceled = client.v1.payment_intents.cancel(
+        authorized.id, params={"cancellation_reason": "requested_by_customer"}
+    )
+    assert canceled.status == "canceled"
+    assert canceled.cancellation_reason == "requested_by_customer"
+    assert canceled.canceled_at
+    fresh = client.v1.payment_intents.cancel(_create(client).id)
+    assert fresh.status == "canceled"
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.payment_intents.capture(authorized.id)
+    assert raised.value.code == "payment_intent_unexpected_state"
+
+
+def test_two_partial_refunds_succeed_and_a_third_beyond_the_captured_amount_is_refused(client):
+    intent = _create(client, payment_method="pm_card_visa", confirm=True)
+    first = client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 50000})
+    second = client.v1.refunds.create(
+        params={
+            "charge": intent.latest_charge,
+            "amount": 60000,
+            "reason": "requested_by_customer",
+            "metadata": {"ticket": "42"},
+        }
+    )
+    assert (first.status, second.status) == ("succeeded", "succeeded")
+    assert second.metadata["ticket"] == "42"
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 40001})
+    assert raised.value.param == "amount"
+    charge = client.v1.charges.retrieve(intent.latest_charge)
+    assert charge.amount_refunded == 110000
+    assert charge.refunded is False
+    last = client.v1.refunds.create(params={"payment_intent": intent.id})
+    assert last.amount == 40000
+    assert client.v1.charges.retrieve(intent.latest_charge).refunded is True
+    refunds = client.v1.refunds.list(params={"payment_intent": intent.id})
+    assert [r.id for r in refunds.data] == [last.id, second.id, first.id]
+    updated = client.v1.refunds.update(first.id, params={"metadata": {"note": "late"}})
+    assert updated.metadata["note"] == "late"
+
+
+def test_a_list_of_25_intents_pages_both_ways(client):
+    created = [_create(client, amount=1000 + i).id for i in range(25)]
+    newest_first = list(reversed(created))
+    page1 = client.v1.payment_intents.list(params={"limit": 10})
+    assert [p.id for p in page1.data] == newest_first[:10]
+    assert page1.has_more is True
+    page2 = client.v1.payment_intents.list(
+        params={"limit": 10, "starting_after": page1.data[-1].id}
+    )
+    assert [p.id for p in page2.data] == newest_first[10:20]
+    page3 = client.v1.payment_intents.list(
+        params={"limit": 10, "starting_after": page2.data[-1].id}
+    )
+    assert [p.id for p in page3.data] == newest_first[20:]
+    assert page3.has_more is False
+    back = client.v1.payment_intents.list(params={"limit": 10, "ending_before": page3.data[0].id})
+    assert [p.id for p in back.data] == newest_first[10:20]
+    assert back.has_more is True
+    pages = client.v1.payment_intents.list(params={"limit": 7})
+    everything = [p.id for p in pages.auto_paging_iter()]
+    assert everything == newest_first
+
+
+def test_retrieve_with_expand_returns_the_nested_objects(client):
+    customer = client.v1.customers.create(params={"email": "buyer@example.com"})
+    intent = _create(client, payment_method="pm_card_visa", confirm=True, customer=customer.id)
+    expanded = client.v1.payment_intents.retrieve(
+        intent.id, params={"expand": ["latest_charge", "payment_method", "customer"]}
+    )
+    assert expanded.latest_charge.object == "charge"
+    assert expanded.latest_charge.amount_captured == 150000
+    assert expanded.payment_method.card.last4 == "4242"
+    assert expanded.customer.email == "buyer@example.com"
+    plain = client.v1.payment_intents.retrieve(intent.id)
+    assert isinstance(plain.latest_charge, str)
+
+
+def test_a_3d_secure_card_requires_action_and_completes_through_the_challenge_page(
+    client, live_server
+):
+    intent = _create(
+        client,
+        payment_method="pm_card_threeDSecure2Required",
+        confirm=True,
+        return_url="https://shop.example.com/done",
+    )
+    assert intent.status == "requires_action"
+    assert intent.next_action.type == "redirect_to_url"
+    url = intent.next_action.redirect_to_url.url
+    session = requests.Session()
+    page = session.get(url, timeout=10)
+    assert page.status_code == 200
+    assert "Complete" in page.text
+    form = _form_with_button(page.text, "complete")
+    response = session.post(
+        urljoin(url, form["action"]),
+        data=form["fields"],
+        allow_redirects=False,
+        timeout=10,
+        headers={"Referer": url},
+    )
+    assert response.status_code in (302, 303)
+    back_to_gateway = response.headers["Location"]
+    final = session.get(urljoin(url, back_to_gateway), allow_redirects=False, timeout=10)
+    assert final.status_code == 302
+    merchant_url = urlsplit(final.headers["Location"])
+    assert merchant_url.netloc == "shop.example.com"
+    query = parse_qs(merchant_url.query)
+    assert query["payment_intent"] == [intent.id]
+    assert query["redirect_status"] == ["succeeded"]
+    assert client.v1.payment_intents.retrieve(intent.id).status == "succeeded"
+
+
+def test_a_failed_3d_secure_challenge_returns_the_intent_to_requires_payment_method(
+    client, live_server
+):
+    intent = _create(
+        client,
+        payment_method="pm_card_authenticationRequired",
+        confirm=True,
+        return_url="https://shop.example.com/done",
+    )
+    url = intent.next_action.redirect_to_url.url
+    session = requests.Session()
+    page = session.get(url, timeout=10)
+    form = _form_with_button(page.text, "fail")
+    response = session.post(
+        urljoin(url, form["action"]),
+        data=form["fields"],
+        allow_redirects=False,
+        timeout=10,
+        headers={"Referer": url},
+    )
+    final = session.get(
+        urljoin(url, response.headers["Location"]), allow_redirects=False, timeout=10
+    )
+    assert parse_qs(urlsplit(final.headers["Location"]).query)["redirect_status"] == ["failed"]
+    intent = client.v1.payment_intents.retrieve(intent.id)
+    assert intent.status == "requires_payment_method"
+    assert intent.last_payment_error.code == "payment_intent_authentication_failure"
+
+
+def urljoin(base: str, path: str) -> str:
+    from urllib.parse import urljoin as join
+
+    return join(base, path)
+
+
+def _form_with_button(html: str, word: str) -> dict:
+    """The form whose submit button mentions `word`, with its hidden fields."""
+    for form in re.finditer(r"<form\b(.*?)</form>", html, re.S | re.I):
+        body = form.group(0)
+        if word.lower() not in body.lower():
+            continue
+        action = re.search(r'action="([^"]*)"', body)
+        fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', body))
+        button = re.search(r'<button[^>]*name="([^"]+)"[^>]*value="([^"]*)"', body)
+        if button:
+            fields[button.group(1)] = button.group(2)
+        return {"action": action.group(1) if action else "", "fields": fields}
+    raise AssertionError(f"no form with a {word!r} button in:\n{html[:2000]}")

@@ -49,6 +49,7 @@ class Customer(MerchantOwned):
     description = models.CharField(max_length=1000, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     is_deleted = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)  # carried by events
 
     class Meta:
         indexes = [

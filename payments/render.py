@@ -1,6 +1,6 @@
 """Objects as the API renders them (Stripe's wire format). Events carry the same dicts."""
 
-from payments.models import Charge, PaymentIntent, PaymentMethod, Refund
+from payments.models import Charge, Customer, PaymentIntent, PaymentMethod, Refund
 
 
 def ts(value) -> int | None:
@@ -9,6 +9,22 @@ def ts(value) -> int | None:
 
 def _has(expand: set[str], name: str) -> bool:
     return name in expand
+
+
+def render_customer(customer: Customer) -> dict:
+    if customer.is_deleted:
+        return {"id": customer.public_id, "object": "customer", "deleted": True}
+    return {
+        "id": customer.public_id,
+        "object": "customer",
+        "created": ts(customer.created_at),
+        "livemode": customer.livemode,
+        "email": customer.email or None,
+        "name": customer.name or None,
+        "phone": customer.phone or None,
+        "description": customer.description or None,
+        "metadata": dict(customer.metadata),
+    }
 
 
 def render_payment_method(pm: PaymentMethod) -> dict:
@@ -76,8 +92,6 @@ def render_payment_intent(intent: PaymentIntent, expand: set[str] = frozenset())
     customer = None
     if intent.customer_id:
         if _has(expand, "customer"):
-            from payments.api.serializers.customers import render_customer
-
             customer = render_customer(intent.customer)
         else:
             customer = intent.customer.public_id

@@ -15,8 +15,8 @@ from payments.api.serializers.customers import (
     CustomerSerializer,
     CustomerUpdateSerializer,
     DeletedCustomerSerializer,
-    render_customer,
 )
+from payments.render import render_customer
 from payments.selectors.customers import customer_get, customer_list
 from payments.services.customers import customer_create, customer_delete, customer_update
 

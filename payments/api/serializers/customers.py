@@ -4,7 +4,6 @@ from rest_framework import serializers
 
 from core.api.pagination import ListParams
 from core.api.serializers import EmailField, ExpandField, MetadataField, StripeSerializer
-from payments.models import Customer
 
 
 class CustomerRetrieveSerializer(StripeSerializer):
@@ -55,19 +54,3 @@ class CustomerListResponseSerializer(serializers.Serializer):
     data = CustomerSerializer(many=True)
     has_more = serializers.BooleanField()
     url = serializers.CharField()
-
-
-def render_customer(customer: Customer) -> dict:
-    if customer.is_deleted:
-        return {"id": customer.public_id, "object": "customer", "deleted": True}
-    return {
-        "id": customer.public_id,
-        "object": "customer",
-        "created": int(customer.created_at.timestamp()),
-        "livemode": customer.livemode,
-        "email": customer.email or None,
-        "name": customer.name or None,
-        "phone": customer.phone or None,
-        "description": customer.description or None,
-        "metadata": dict(customer.metadata),
-    }

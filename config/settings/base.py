@@ -207,6 +207,11 @@ SPECTACULAR_SETTINGS = {
 GATEWAY_VAULT_KEYS = env("GATEWAY_VAULT_KEYS")
 GATEWAY_FINGERPRINT_KEY = env("GATEWAY_FINGERPRINT_KEY")
 
+# --- Processing ------------------------------------------------------------------------
+# How long the sandbox connector waits for the card network; past it the outcome is unknown
+# and an inquiry under the same reference settles it.
+GATEWAY_SANDBOX_TIMEOUT_SECONDS = env.float("GATEWAY_SANDBOX_TIMEOUT_SECONDS", default=10.0)
+
 # --- Logging: JSON lines with a request id. Card numbers are masked in every record when
 # it is created (core.logging.install_card_masking), whatever handler it goes to.
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -622,7 +622,12 @@ def _after_capture(charge: Charge) -> None:
 def _schedule_inquiry(txn: Transaction) -> None:
     from payments.tasks import resolve_transaction
 
-    transaction.on_commit(lambda: resolve_transaction.apply_async(args=[txn.pk], countdown=2))
+    # robust: the state is committed by now; a broker that is down (or, in eager mode, an
+    # inquiry that cannot conclude yet) must not turn the answer into a 500. The sweeper
+    # picks up any unknown transaction whose inquiry was never enqueued.
+    transaction.on_commit(
+        lambda: resolve_transaction.apply_async(args=[txn.pk], countdown=2), robust=True
+    )
 
 
 # --- capture --------------------------------------------------------------------------
@@ -862,7 +867,13 @@ def transaction_resolve(*, transaction_pk: int) -> str:
         latency_ms=result.latency_ms,
         raw=result.raw,
     )
-    if result.outcome in (Outcome.UNKNOWN, Outcome.TRANSIENT):
+    # The network answers resource_missing when it never received the reference: nothing
+    # happened, so the operation failed (applied like any transient failure). Any other
+    # transient answer is about the inquiry itself: ask again later.
+    never_arrived = result.outcome == Outcome.TRANSIENT and result.code == "resource_missing"
+    if result.outcome == Outcome.UNKNOWN or (
+        result.outcome == Outcome.TRANSIENT and not never_arrived
+    ):
         return txn.status
     if result.outcome == Outcome.REQUIRES_ACTION and txn.status == TransactionStatus.PENDING:
         return txn.status  # still waiting for the customer (3-D Secure)

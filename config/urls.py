@@ -1,5 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiJsonRenderer2
+from drf_spectacular.views import (
+    SpectacularJSONAPIView,
+    SpectacularRedocView,
+    SpectacularYAMLAPIView,
+)
 
 from core import views as core_views
 
@@ -7,6 +13,23 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("v1/", include("payments.api.urls")),
+    # The OpenAPI schema of /v1 and its reference page: public, outside /v1 (which the
+    # Stripe SDKs treat as the API). /openapi.json answers application/json by default.
+    path(
+        "openapi.json",
+        SpectacularJSONAPIView.as_view(
+            renderer_classes=[OpenApiJsonRenderer2, OpenApiJsonRenderer]
+        ),
+        name="openapi-json",
+    ),
+    path("openapi.yaml", SpectacularYAMLAPIView.as_view(), name="openapi-yaml"),
+    path(
+        "docs/api",
+        SpectacularRedocView.as_view(
+            url_name="openapi-json", template_name="docs/api_reference.html"
+        ),
+        name="api-docs",
+    ),
     path("payments/", include("payments.urls")),
     path("sandbox/", include("sandbox.urls")),
     path("admin/", admin.site.urls),

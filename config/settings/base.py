@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Redoc's files, served by us (no CDN)
     "django_htmx",
     "core",
     "merchants",
@@ -195,11 +196,54 @@ REST_FRAMEWORK = {
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# The OpenAPI schema of /v1 (GET /openapi.json, /openapi.yaml) and its reference page
+# (/docs/api), served with the sidecar's copy of Redoc: no CDN.
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gateway API",
-    "DESCRIPTION": "A Stripe-compatible payment API for cards and Indonesian local methods.",
+    "DESCRIPTION": """A Stripe-compatible payment API for cards and Indonesian local methods.
+The official Stripe SDKs work against it with this server as their API base. A longer guide
+with examples is docs/api.md in the gateway's repository.
+
+**Authentication.** Every call takes an API key, as a Bearer token (`Authorization: Bearer
+sk_test_...`) or as the HTTP Basic user name (`curl -u sk_test_...:`). Secret keys
+(`sk_test_`, `sk_live_`) may make every call; publishable keys (`pk_...`) only the browser's:
+create a payment method, and retrieve or confirm a payment intent with its `client_secret`.
+Test-mode keys see only test-mode objects.
+
+**Requests.** Bodies are `application/x-www-form-urlencoded` with bracket notation
+(`metadata[order]=42`, `payment_method_types[0]=card`, `expand[]=latest_charge`) or JSON
+objects of the same shape. Unknown parameters are refused.
+
+**Errors.** `{"error": {"type", "code", "decline_code", "message", "param"}}` with status 400
+(invalid request), 401 (no or bad key), 402 (card declined or invalid), 403 (a publishable
+key on a secret-key call), 404 (`resource_missing`), 409 (idempotency key in use), 429, 500.
+
+**Idempotency.** Send an `Idempotency-Key` header on POSTs: a retry with the same key and
+parameters within 24 hours replays the first response (header `Idempotent-Replayed: true`);
+the same key with other parameters is a 400 `idempotency_error`; while the first request
+runs, a second one gets 409.
+
+**Pagination.** Lists answer `{"object": "list", "data": [...], "has_more", "url"}`, newest
+first. `limit` (1 to 100, default 10); `starting_after=<last id>` for the next page,
+`ending_before=<first id>` for the previous one; `created[gte]=...` and the like filter on
+creation time (unix seconds).
+
+**Expand.** Fields that hold an id (`latest_charge`, `payment_method`, `customer`,
+`payment_intent`, `charge`) hold the whole object instead when named in `expand[]`; on lists,
+prefix them with `data.` (`expand[]=data.latest_charge`).""",
     "VERSION": "2026-11-01",
+    "SERVERS": [{"url": GATEWAY_BASE_URL, "description": "This gateway"}],
+    "SCHEMA_PATH_PREFIX": "/v1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentMethodTypeEnum": ["card"],
+        "ChargeOutcomeTypeEnum": ["authorized", "blocked", "invalid", "issuer_declined"],
+        "NextActionTypeEnum": ["redirect_to_url"],
+    },
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- Card vault (DESIGN.md §6) ---------------------------------------------------------

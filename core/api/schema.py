@@ -4,18 +4,34 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from core.api.pagination import CreatedFilterField
+from core.api.serializers import ExpandField
+
 
 class APIKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "core.api.authentication.APIKeyAuthentication"
-    name = "apiKey"
+    # Either one: the Stripe SDKs send Bearer, `curl -u sk_test_...:` sends Basic.
+    name = ["bearerAuth", "basicAuth"]
+
+    def get_security_requirement(self, auto_schema):
+        return [{name: []} for name in self.name]
 
     def get_security_definition(self, auto_schema):
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A secret key (sk_test_..., sk_live_...) as a Bearer token, or as "
-            "the user name of HTTP Basic auth (curl -u sk_test_...:).",
-        }
+        return [
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An API key as a Bearer token: a secret key (sk_test_..., "
+                "sk_live_...), or a publishable key (pk_...) on the few calls a browser "
+                "makes.",
+            },
+            {
+                "type": "http",
+                "scheme": "basic",
+                "description": "The API key as the user name, with an empty password "
+                "(curl -u sk_test_...:).",
+            },
+        ]
 
 
 ErrorSerializer = inline_serializer(
@@ -70,3 +86,85 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     description="Up to 255 characters. A retry with the same key and parameters within 24 "
     "hours replays the first response (header Idempotent-Replayed: true).",
 )
+
+
+def path_id(name: str, prefix: str) -> OpenApiParameter:
+    """The object id in the URL (`intent_id` -> pi_...)."""
+    return OpenApiParameter(name, str, OpenApiParameter.PATH, description=f"{prefix}...")
+
+
+def _field_schema(field: serializers.Field) -> dict:
+    if isinstance(field, serializers.ChoiceField):
+        return {"type": "string", "enum": list(field.choices)}
+    if isinstance(field, serializers.IntegerField):
+        schema = {"type": "integer"}
+        if field.min_value is not None:
+            schema["minimum"] = field.min_value
+        if field.max_value is not None:
+            schema["maximum"] = field.max_value
+        return schema
+    if isinstance(field, serializers.BooleanField):
+        return {"type": "boolean"}
+    schema = {"type": "string"}
+    if getattr(field, "max_length", None):
+        schema["maxLength"] = field.max_length
+    return schema
+
+
+_QUERY_HELP = {
+    "limit": "How many objects a page holds, 1 to 100 (default 10).",
+    "starting_after": "An object id: the page after it (the next, older page).",
+    "ending_before": "An object id: the page before it (the previous, newer page).",
+}
+
+
+def query_parameters(serializer_class: type[serializers.Serializer]) -> list[OpenApiParameter]:
+    """The query parameters of a GET, from the serializer its view validates them with.
+
+    Written out in Stripe's bracket notation, which the generic expansion of a serializer
+    does not do: `expand[]=...` (repeatable) and `created[gte]=...` (deepObject).
+    """
+    parameters = []
+    for name, field in serializer_class().fields.items():
+        if isinstance(field, ExpandField):
+            if not field.allowed:
+                continue  # nothing to expand: leave it out
+            parameters.append(
+                OpenApiParameter(
+                    "expand[]",
+                    {"type": "array", "items": {"type": "string", "enum": sorted(field.allowed)}},
+                    OpenApiParameter.QUERY,
+                    explode=True,
+                    description="Objects to return whole instead of as ids (repeatable).",
+                )
+            )
+        elif isinstance(field, CreatedFilterField):
+            parameters.append(
+                OpenApiParameter(
+                    "created",
+                    {
+                        "type": "object",
+                        "properties": {
+                            op: {"type": "integer"} for op in CreatedFilterField.OPERATORS
+                        },
+                        "additionalProperties": False,
+                    },
+                    OpenApiParameter.QUERY,
+                    style="deepObject",
+                    explode=True,
+                    description="Creation time filters in unix seconds: created[gt], "
+                    "created[gte], created[lt], created[lte] (created=<seconds> matches "
+                    "exactly).",
+                )
+            )
+        else:
+            parameters.append(
+                OpenApiParameter(
+                    name,
+                    _field_schema(field),
+                    OpenApiParameter.QUERY,
+                    required=field.required,
+                    description=str(field.help_text or _QUERY_HELP.get(name, "")),
+                )
+            )
+    return parameters

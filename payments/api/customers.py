@@ -4,7 +4,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from core.api.pagination import paginate
-from core.api.schema import IDEMPOTENCY_KEY, error_responses
+from core.api.schema import IDEMPOTENCY_KEY, error_responses, query_parameters
 from core.api.serializers import validate
 from core.api.views import StripeAPIView
 from payments.api.serializers.customers import (
@@ -16,6 +16,7 @@ from payments.api.serializers.customers import (
     CustomerUpdateSerializer,
     DeletedCustomerSerializer,
 )
+from payments.api.serializers.schema import CustomerOrDeletedSerializer
 from payments.render import render_customer
 from payments.selectors.customers import customer_get, customer_list
 from payments.services.customers import customer_create, customer_delete, customer_update
@@ -25,10 +26,11 @@ _ID = OpenApiParameter("customer_id", str, OpenApiParameter.PATH, description="c
 
 class CustomerListCreateView(StripeAPIView):
     @extend_schema(
-        operation_id="customers_create",
+        operation_id="PostCustomers",
+        summary="Create a customer",
         parameters=[IDEMPOTENCY_KEY],
         request=CustomerCreateSerializer,
-        responses={200: CustomerSerializer, **error_responses(409)},
+        responses={200: CustomerSerializer, **error_responses(403, 409)},
     )
     def post(self, request):
         data = validate(CustomerCreateSerializer, request.params)
@@ -36,9 +38,12 @@ class CustomerListCreateView(StripeAPIView):
         return Response(render_customer(customer))
 
     @extend_schema(
-        operation_id="customers_list",
-        parameters=[CustomerListSerializer],
-        responses={200: CustomerListResponseSerializer, **error_responses()},
+        operation_id="GetCustomers",
+        summary="List customers",
+        description="Customers of this mode that are not deleted, newest first, optionally "
+        "with one email address.",
+        parameters=query_parameters(CustomerListSerializer),
+        responses={200: CustomerListResponseSerializer, **error_responses(403)},
     )
     def get(self, request):
         data = validate(CustomerListSerializer, request.params)
@@ -50,9 +55,11 @@ class CustomerListCreateView(StripeAPIView):
 
 class CustomerDetailView(StripeAPIView):
     @extend_schema(
-        operation_id="customers_retrieve",
+        operation_id="GetCustomersCustomer",
+        summary="Retrieve a customer",
+        description='A deleted customer answers {"id", "object": "customer", "deleted": true}.',
         parameters=[_ID],
-        responses={200: CustomerSerializer, **error_responses(404)},
+        responses={200: CustomerOrDeletedSerializer, **error_responses(403, 404)},
     )
     def get(self, request, customer_id: str):
         validate(CustomerRetrieveSerializer, request.params)
@@ -65,10 +72,13 @@ class CustomerDetailView(StripeAPIView):
         return Response(render_customer(customer))
 
     @extend_schema(
-        operation_id="customers_update",
+        operation_id="PostCustomersCustomer",
+        summary="Update a customer",
+        description="An empty value unsets a field; metadata keys merge (an empty value "
+        "unsets a key).",
         parameters=[_ID, IDEMPOTENCY_KEY],
         request=CustomerUpdateSerializer,
-        responses={200: CustomerSerializer, **error_responses(404, 409)},
+        responses={200: CustomerSerializer, **error_responses(403, 404, 409)},
     )
     def post(self, request, customer_id: str):
         data = validate(CustomerUpdateSerializer, request.params)
@@ -81,9 +91,10 @@ class CustomerDetailView(StripeAPIView):
         return Response(render_customer(customer))
 
     @extend_schema(
-        operation_id="customers_delete",
+        operation_id="DeleteCustomersCustomer",
+        summary="Delete a customer",
         parameters=[_ID],
-        responses={200: DeletedCustomerSerializer, **error_responses(404)},
+        responses={200: DeletedCustomerSerializer, **error_responses(403, 404)},
     )
     def delete(self, request, customer_id: str):
         validate(CustomerRetrieveSerializer, request.params)

@@ -1,8 +1,10 @@
 """/v1/payment_intents: create, retrieve, update, list, confirm, capture, cancel."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from core.api.pagination import paginate
+from core.api.schema import IDEMPOTENCY_KEY, error_responses, path_id, query_parameters
 from core.api.serializers import validate
 from core.api.views import StripeAPIView
 from core.errors import PermissionDeniedError
@@ -14,6 +16,10 @@ from payments.api.serializers.payments import (
     PaymentIntentListSerializer,
     PaymentIntentRetrieveSerializer,
     PaymentIntentUpdateSerializer,
+)
+from payments.api.serializers.schema import (
+    PaymentIntentListResponseSerializer,
+    PaymentIntentSerializer,
 )
 from payments.render import render_payment_intent
 from payments.selectors.customers import customer_get
@@ -56,7 +62,21 @@ def _intent_for(request, intent_id: str, params: dict):
     )
 
 
+_ID = path_id("intent_id", "pi_")
+_EXPAND = "expand[] takes latest_charge, payment_method and customer."
+
+
 class PaymentIntentListCreateView(StripeAPIView):
+    @extend_schema(
+        operation_id="PostPaymentIntents",
+        summary="Create a payment intent",
+        description="Creates a payment intent for an amount in a currency's minor unit. "
+        "With confirm=true and a payment_method (or payment_method_data), it is confirmed "
+        "in the same call: a declined card answers 402 with the intent in the error. " + _EXPAND,
+        parameters=[IDEMPOTENCY_KEY],
+        request=PaymentIntentCreateSerializer,
+        responses={200: PaymentIntentSerializer, **error_responses(402, 403, 404, 409)},
+    )
     def post(self, request):
         data = validate(PaymentIntentCreateSerializer, request.params)
         merchant, livemode = request.merchant, request.livemode
@@ -96,6 +116,13 @@ class PaymentIntentListCreateView(StripeAPIView):
             )
         return Response(render_payment_intent(intent, data.get("expand", frozenset())))
 
+    @extend_schema(
+        operation_id="GetPaymentIntents",
+        summary="List payment intents",
+        description="The payment intents of this mode, newest first, optionally of one customer.",
+        parameters=query_parameters(PaymentIntentListSerializer),
+        responses={200: PaymentIntentListResponseSerializer, **error_responses(403, 404)},
+    )
     def get(self, request):
         data = validate(PaymentIntentListSerializer, request.params)
         customer_pk = None
@@ -117,11 +144,28 @@ class PaymentIntentListCreateView(StripeAPIView):
 class PaymentIntentDetailView(StripeAPIView):
     publishable_key_allowed = True  # retrieve with the client_secret
 
+    @extend_schema(
+        operation_id="GetPaymentIntentsIntent",
+        summary="Retrieve a payment intent",
+        description="With a secret key, any intent of this mode. With a publishable key, "
+        "only with the intent's client_secret. " + _EXPAND,
+        parameters=[_ID, *query_parameters(PaymentIntentRetrieveSerializer)],
+        responses={200: PaymentIntentSerializer, **error_responses(403, 404)},
+    )
     def get(self, request, intent_id: str):
         data = validate(PaymentIntentRetrieveSerializer, request.params)
         intent = _intent_for(request, intent_id, data)
         return Response(render_payment_intent(intent, data.get("expand", frozenset())))
 
+    @extend_schema(
+        operation_id="PostPaymentIntentsIntent",
+        summary="Update a payment intent",
+        description="Changes an intent that has not been confirmed yet; metadata keys "
+        "merge (an empty value unsets a key). Secret key only. " + _EXPAND,
+        parameters=[_ID, IDEMPOTENCY_KEY],
+        request=PaymentIntentUpdateSerializer,
+        responses={200: PaymentIntentSerializer, **error_responses(403, 404, 409)},
+    )
     def post(self, request, intent_id: str):
         if request.api_key.kind == "publishable":
             raise PermissionDeniedError(
@@ -148,6 +192,19 @@ class PaymentIntentDetailView(StripeAPIView):
 class PaymentIntentConfirmView(StripeAPIView):
     publishable_key_allowed = True  # the browser confirms with the client_secret
 
+    @extend_schema(
+        operation_id="PostPaymentIntentsIntentConfirm",
+        summary="Confirm a payment intent",
+        description="Authorizes the payment method with the card network. The intent "
+        "becomes succeeded (automatic capture), requires_capture (manual capture), "
+        "requires_action (3-D Secure: send the customer to next_action.redirect_to_url.url) "
+        "or processing (the network did not answer: the gateway finds out). A decline "
+        "answers 402 and leaves the intent in requires_payment_method. A publishable key "
+        "needs the client_secret. " + _EXPAND,
+        parameters=[_ID, IDEMPOTENCY_KEY],
+        request=PaymentIntentConfirmSerializer,
+        responses={200: PaymentIntentSerializer, **error_responses(402, 403, 404, 409)},
+    )
     def post(self, request, intent_id: str):
         data = validate(PaymentIntentConfirmSerializer, request.params)
         intent = _intent_for(request, intent_id, data)
@@ -164,6 +221,15 @@ class PaymentIntentConfirmView(StripeAPIView):
 
 
 class PaymentIntentCaptureView(StripeAPIView):
+    @extend_schema(
+        operation_id="PostPaymentIntentsIntentCapture",
+        summary="Capture a payment intent",
+        description="Captures an intent in requires_capture, all of it or amount_to_capture "
+        "(the rest is released). " + _EXPAND,
+        parameters=[_ID, IDEMPOTENCY_KEY],
+        request=PaymentIntentCaptureSerializer,
+        responses={200: PaymentIntentSerializer, **error_responses(403, 404, 409)},
+    )
     def post(self, request, intent_id: str):
         data = validate(PaymentIntentCaptureSerializer, request.params)
         intent = _intent_for(request, intent_id, data)
@@ -174,6 +240,15 @@ class PaymentIntentCaptureView(StripeAPIView):
 
 
 class PaymentIntentCancelView(StripeAPIView):
+    @extend_schema(
+        operation_id="PostPaymentIntentsIntentCancel",
+        summary="Cancel a payment intent",
+        description="Cancels an intent that is not succeeded; an authorization held for "
+        "it is voided. " + _EXPAND,
+        parameters=[_ID, IDEMPOTENCY_KEY],
+        request=PaymentIntentCancelSerializer,
+        responses={200: PaymentIntentSerializer, **error_responses(403, 404, 409)},
+    )
     def post(self, request, intent_id: str):
         data = validate(PaymentIntentCancelSerializer, request.params)
         intent = _intent_for(request, intent_id, data)

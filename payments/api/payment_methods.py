@@ -1,9 +1,11 @@
 """/v1/payment_methods: create, retrieve, update, list, attach, detach."""
 
 from django.db import transaction
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from core.api.pagination import paginate
+from core.api.schema import IDEMPOTENCY_KEY, error_responses, path_id, query_parameters
 from core.api.serializers import metadata_merge, validate
 from core.api.views import StripeAPIView
 from core.errors import InvalidRequestError
@@ -13,6 +15,10 @@ from payments.api.serializers.payments import (
     PaymentMethodCreateSerializer,
     PaymentMethodListSerializer,
     PaymentMethodUpdateSerializer,
+)
+from payments.api.serializers.schema import (
+    PaymentMethodListResponseSerializer,
+    PaymentMethodSerializer,
 )
 from payments.models import PaymentMethod
 from payments.render import render_payment_method
@@ -24,10 +30,22 @@ from payments.services.payment_methods import (
     payment_method_detach,
 )
 
+_ID = path_id("pm_id", "pm_")
+
 
 class PaymentMethodListCreateView(StripeAPIView):
     publishable_key_allowed = True  # the browser tokenizes cards with the publishable key
 
+    @extend_schema(
+        operation_id="PostPaymentMethods",
+        summary="Create a payment method",
+        description="Stores a card in the vault and returns its payment method; a publishable "
+        "key may call it (the browser tokenizes the card). An invalid number, expiry or CVC "
+        "answers 402 (card_error). The CVC is checked and never stored.",
+        parameters=[IDEMPOTENCY_KEY],
+        request=PaymentMethodCreateSerializer,
+        responses={200: PaymentMethodSerializer, **error_responses(402, 409)},
+    )
     def post(self, request):
         data = validate(PaymentMethodCreateSerializer, request.params)
         card = data.get("card")
@@ -49,6 +67,14 @@ class PaymentMethodListCreateView(StripeAPIView):
         )
         return Response(render_payment_method(pm))
 
+    @extend_schema(
+        operation_id="GetPaymentMethods",
+        summary="List payment methods",
+        description="Payment methods of this mode, newest first, optionally of one customer. "
+        "Secret key only.",
+        parameters=query_parameters(PaymentMethodListSerializer),
+        responses={200: PaymentMethodListResponseSerializer, **error_responses(403, 404)},
+    )
     def get(self, request):
         self._secret_only(request)
         data = validate(PaymentMethodListSerializer, request.params)
@@ -76,6 +102,14 @@ class PaymentMethodListCreateView(StripeAPIView):
 
 
 class PaymentMethodDetailView(StripeAPIView):
+    @extend_schema(
+        operation_id="GetPaymentMethodsPaymentMethod",
+        summary="Retrieve a payment method",
+        description="A stored payment method (pm_...). Test tokens such as pm_card_visa "
+        "are not objects: they stand for a new payment method where one is expected.",
+        parameters=[_ID],
+        responses={200: PaymentMethodSerializer, **error_responses(403, 404)},
+    )
     def get(self, request, pm_id: str):
         validate(ExpandOnlySerializer, request.params)
         pm = payment_method_get(
@@ -83,6 +117,15 @@ class PaymentMethodDetailView(StripeAPIView):
         )
         return Response(render_payment_method(pm))
 
+    @extend_schema(
+        operation_id="PostPaymentMethodsPaymentMethod",
+        summary="Update a payment method",
+        description="Changes billing_details and metadata (metadata keys merge; an empty "
+        "value unsets a key).",
+        parameters=[_ID, IDEMPOTENCY_KEY],
+        request=PaymentMethodUpdateSerializer,
+        responses={200: PaymentMethodSerializer, **error_responses(403, 404, 409)},
+    )
     def post(self, request, pm_id: str):
         data = validate(PaymentMethodUpdateSerializer, request.params)
         pm = payment_method_get(
@@ -99,6 +142,13 @@ class PaymentMethodDetailView(StripeAPIView):
 
 
 class PaymentMethodAttachView(StripeAPIView):
+    @extend_schema(
+        operation_id="PostPaymentMethodsPaymentMethodAttach",
+        summary="Attach a payment method to a customer",
+        parameters=[_ID, IDEMPOTENCY_KEY],
+        request=PaymentMethodAttachSerializer,
+        responses={200: PaymentMethodSerializer, **error_responses(403, 404, 409)},
+    )
     def post(self, request, pm_id: str):
         data = validate(PaymentMethodAttachSerializer, request.params)
         pm = payment_method_get(
@@ -112,6 +162,14 @@ class PaymentMethodAttachView(StripeAPIView):
 
 
 class PaymentMethodDetachView(StripeAPIView):
+    @extend_schema(
+        operation_id="PostPaymentMethodsPaymentMethodDetach",
+        summary="Detach a payment method from its customer",
+        description="Unsets its customer; the payment method stays retrievable.",
+        parameters=[_ID, IDEMPOTENCY_KEY],
+        request=ExpandOnlySerializer,
+        responses={200: PaymentMethodSerializer, **error_responses(403, 404, 409)},
+    )
     def post(self, request, pm_id: str):
         validate(ExpandOnlySerializer, request.params)
         pm = payment_method_get(

@@ -1,8 +1,10 @@
 """/v1/refunds: create, retrieve, update (metadata), list."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from core.api.pagination import paginate
+from core.api.schema import IDEMPOTENCY_KEY, error_responses, path_id, query_parameters
 from core.api.serializers import ExpandField, StripeSerializer, validate
 from core.api.views import StripeAPIView
 from core.errors import InvalidRequestError
@@ -12,6 +14,7 @@ from payments.api.serializers.payments import (
     RefundListSerializer,
     RefundUpdateSerializer,
 )
+from payments.api.serializers.schema import RefundListResponseSerializer, RefundSerializer
 from payments.render import render_refund
 from payments.selectors.payments import (
     charge_get,
@@ -26,7 +29,19 @@ class RefundRetrieveSerializer(StripeSerializer):
     expand = ExpandField(allowed=REFUND_EXPAND)
 
 
+_ID = path_id("refund_id", "re_")
+
+
 class RefundListCreateView(StripeAPIView):
+    @extend_schema(
+        operation_id="PostRefunds",
+        summary="Create a refund",
+        description="Refunds a captured charge, named by charge or by payment_intent (its "
+        "latest charge), in full or for amount. expand[] takes charge.",
+        parameters=[IDEMPOTENCY_KEY],
+        request=RefundCreateSerializer,
+        responses={200: RefundSerializer, **error_responses(403, 404, 409)},
+    )
     def post(self, request):
         data = validate(RefundCreateSerializer, request.params)
         merchant, livemode = request.merchant, request.livemode
@@ -63,6 +78,14 @@ class RefundListCreateView(StripeAPIView):
         )
         return Response(render_refund(refund, data.get("expand", frozenset())))
 
+    @extend_schema(
+        operation_id="GetRefunds",
+        summary="List refunds",
+        description="Refunds of this mode, newest first, optionally of one charge or payment "
+        "intent. expand[] takes data.charge.",
+        parameters=query_parameters(RefundListSerializer),
+        responses={200: RefundListResponseSerializer, **error_responses(403, 404)},
+    )
     def get(self, request):
         data = validate(RefundListSerializer, request.params)
         merchant, livemode = request.merchant, request.livemode
@@ -85,6 +108,12 @@ class RefundListCreateView(StripeAPIView):
 
 
 class RefundDetailView(StripeAPIView):
+    @extend_schema(
+        operation_id="GetRefundsRefund",
+        summary="Retrieve a refund",
+        parameters=[_ID, *query_parameters(RefundRetrieveSerializer)],
+        responses={200: RefundSerializer, **error_responses(403, 404)},
+    )
     def get(self, request, refund_id: str):
         data = validate(RefundRetrieveSerializer, request.params)
         refund = refund_get(
@@ -92,6 +121,14 @@ class RefundDetailView(StripeAPIView):
         )
         return Response(render_refund(refund, data.get("expand", frozenset())))
 
+    @extend_schema(
+        operation_id="PostRefundsRefund",
+        summary="Update a refund",
+        description="Changes metadata only (keys merge; an empty value unsets a key).",
+        parameters=[_ID, IDEMPOTENCY_KEY],
+        request=RefundUpdateSerializer,
+        responses={200: RefundSerializer, **error_responses(403, 404, 409)},
+    )
     def post(self, request, refund_id: str):
         data = validate(RefundUpdateSerializer, request.params)
         refund = refund_get(

@@ -52,11 +52,14 @@ CANCELLATION_REASONS = {"duplicate", "fraudulent", "requested_by_customer", "aba
 
 
 def _locked(intent_pk: int) -> PaymentIntent:
-    return (
-        PaymentIntent.objects.select_for_update(of=("self",))
-        .select_related("merchant", "payment_method", "customer", "latest_charge")
-        .get(pk=intent_pk)
-    )
+    # Lock, then read in a second statement. When a SELECT ... FOR UPDATE with joins waits
+    # for the lock, PostgreSQL re-reads only the locked row: joined rows come from the
+    # snapshot taken before the wait, so a payment method (or charge) that the transaction
+    # we waited for created would read as None beside a set payment_method_id.
+    list(PaymentIntent.objects.select_for_update().filter(pk=intent_pk).values_list("pk"))
+    return PaymentIntent.objects.select_related(
+        "merchant", "payment_method", "customer", "latest_charge"
+    ).get(pk=intent_pk)
 
 
 def _move(intent: PaymentIntent, status: str) -> None:

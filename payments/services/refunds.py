@@ -76,9 +76,13 @@ def refund_create(
                 )
             charge_pk = intent.latest_charge_id
         else:
+            # The intent first here too (as in the payment_intent path and in capture and
+            # cancel): a refund's insert waits for a locked intent, so two refunds naming one
+            # payment in the two ways would deadlock if they took the locks in other orders.
+            PaymentIntent.objects.select_for_update().get(pk=charge.payment_intent_id)
             charge_pk = charge.pk
         charge = (
-            Charge.objects.select_for_update()
+            Charge.objects.select_for_update(of=("self",))
             .select_related("payment_intent", "merchant", "payment_method")
             .get(pk=charge_pk)
         )
@@ -155,7 +159,7 @@ def apply_refund_result(*, transaction_pk: int, result: ConnectorResult) -> Refu
     with transaction.atomic():
         txn = Transaction.objects.select_for_update().get(pk=transaction_pk)
         refund = (
-            Refund.objects.select_for_update()
+            Refund.objects.select_for_update(of=("self",))
             .select_related("merchant", "charge", "payment_intent")
             .get(pk=txn.refund_id)
         )
@@ -165,7 +169,7 @@ def apply_refund_result(*, transaction_pk: int, result: ConnectorResult) -> Refu
 
         _record(txn, result)
         charge = (
-            Charge.objects.select_for_update()
+            Charge.objects.select_for_update(of=("self",))
             .select_related("payment_intent", "payment_method", "merchant")
             .get(pk=txn.charge_id)
         )
@@ -194,7 +198,7 @@ def apply_refund_result(*, transaction_pk: int, result: ConnectorResult) -> Refu
 def refund_update(*, refund: Refund, metadata: dict) -> Refund:
     with transaction.atomic():
         refund = (
-            Refund.objects.select_for_update()
+            Refund.objects.select_for_update(of=("self",))
             .select_related("merchant", "charge", "payment_intent")
             .get(pk=refund.pk)
         )

@@ -12,7 +12,9 @@ from core import views as core_views
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("v1/", include("webhooks.api.urls")),
     path("v1/", include("payments.api.urls")),
+    path("hooks/", include("webhooks.urls")),
     # The OpenAPI schema of /v1 and its reference page: public, outside /v1 (which the
     # Stripe SDKs treat as the API). /openapi.json answers application/json by default.
     path(

@@ -178,6 +178,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payments.cancel_expired_authorizations",
         "schedule": 3600.0,
     },
+    # Webhook deliveries that are due (retries) or stranded (lost message, dead worker).
+    "webhooks.sweep_deliveries": {
+        "task": "webhooks.sweep_deliveries",
+        "schedule": env.float("GATEWAY_WEBHOOKS_SWEEP_SECONDS", default=30.0),
+    },
+    "webhooks.sweep_inbound_callbacks": {
+        "task": "webhooks.sweep_inbound_callbacks",
+        "schedule": 60.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
@@ -255,6 +264,18 @@ GATEWAY_FINGERPRINT_KEY = env("GATEWAY_FINGERPRINT_KEY")
 # How long the sandbox connector waits for the card network; past it the outcome is unknown
 # and an inquiry under the same reference settles it.
 GATEWAY_SANDBOX_TIMEOUT_SECONDS = env.float("GATEWAY_SANDBOX_TIMEOUT_SECONDS", default=10.0)
+
+# --- Webhooks (DESIGN.md §8) ------------------------------------------------------------
+# Test-mode endpoints may be on localhost or a private network (a developer's receiver);
+# live-mode ones never.
+GATEWAY_WEBHOOKS_ALLOW_PRIVATE_IN_TEST = env.bool(
+    "GATEWAY_WEBHOOKS_ALLOW_PRIVATE_IN_TEST", default=True
+)
+GATEWAY_WEBHOOKS_TIMEOUT_SECONDS = env.float("GATEWAY_WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+# Processor callbacks (POST /hooks/<connector>/): "connector=secret,..." signing keys, and
+# connector -> dotted path of its handler.
+GATEWAY_CALLBACK_SECRETS = env.dict("GATEWAY_CALLBACK_SECRETS", default={})
+GATEWAY_CALLBACK_HANDLERS: dict[str, str] = {}
 
 # --- Logging: JSON lines with a request id. Card numbers are masked in every record when
 # it is created (core.logging.install_card_masking), whatever handler it goes to.

@@ -1,0 +1,292 @@
+"""Sending webhook deliveries, without ever holding a transaction across the HTTP call.
+
+Phase 1 claims the row with a conditional update of its lease (`lease_token`,
+`locked_until`); phase 2 POSTs with no transaction open; phase 3 records the attempt and
+the next state in one short transaction. A task message, or the sweeper, hands a worker a
+lease token; claiming swaps it for a fresh one, so two copies of a message (a broker
+redelivery, a sweep that overlaps) cannot both send. Anything whose lease ran out (a lost
+message, a killed worker) is due again for the sweeper.
+"""
+
+import json
+import logging
+import random
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from merchants.models import Membership, Role
+from webhooks.models import (
+    ACTIVE_DELIVERY_STATUSES,
+    DELIVERY_TRANSITIONS,
+    DeliveryAttempt,
+    DeliveryStatus,
+    DisabledReason,
+    Event,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEndpointStatus,
+)
+from webhooks.render import render_event
+from webhooks.signing import signature_headers
+from webhooks.ssrf import RESPONSE_EXCERPT_BYTES, PostResult, safe_post
+
+logger = logging.getLogger("webhooks")
+
+# Seconds to wait after the 1st, 2nd, ... failed attempt; every 10 h after the 6th. The
+# first attempt goes at once.
+RETRY_DELAYS = (60, 300, 1800, 7200, 18000, 36000)
+RETRY_JITTER = 0.1  # +-10 %, so endpoints that failed together do not retry together
+GIVE_UP_AFTER = timedelta(days=3)  # a delivery still failing this long after it began fails
+DISABLE_AFTER = timedelta(days=3)  # an endpoint with no success for this long is disabled
+# How long a dispatched message may sit in the broker before the sweeper sends it again.
+DISPATCH_LEASE = timedelta(minutes=2)
+# How long a worker owns a delivery while it POSTs (the HTTP timeout is 10 s).
+SEND_LEASE = timedelta(seconds=60)
+
+
+def retry_delay(attempts_made: int) -> timedelta:
+    base = RETRY_DELAYS[min(attempts_made, len(RETRY_DELAYS)) - 1]
+    return timedelta(seconds=base * random.uniform(1 - RETRY_JITTER, 1 + RETRY_JITTER))
+
+
+def _token() -> str:
+    return secrets.token_hex(16)
+
+
+def _enqueue(pks: Iterable[int], token: str, *, now: datetime | None = None) -> None:
+    """Send the deliveries once the current transaction commits."""
+    from webhooks.tasks import deliver  # tasks import this module
+
+    pks = list(pks)
+    when = now.isoformat() if now is not None else None
+
+    def send() -> None:
+        for pk in pks:
+            deliver.delay(*((pk, token, when) if when else (pk, token)))
+
+    transaction.on_commit(send)
+
+
+def deliveries_create(
+    *, event: Event, endpoints: list[WebhookEndpoint], reason: str, now: datetime | None = None
+) -> list[WebhookDelivery]:
+    """One delivery of `event` per endpoint, due now; sent after the caller's commit."""
+    now = now or timezone.now()
+    token = _token()
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                event=event,
+                endpoint=endpoint,
+                reason=reason,
+                next_attempt_at=now,
+                locked_until=now + DISPATCH_LEASE,
+                lease_token=token,
+                created_at=now,
+            )
+            for endpoint in endpoints
+        ]
+    )
+    _enqueue([d.pk for d in deliveries], token)
+    return deliveries
+
+
+def delivery_sweep(*, now: datetime | None = None, batch: int = 1000, batches: int = 10) -> int:
+    """Dispatch every delivery that is due and not leased (new ones whose message was lost,
+    retries whose time came, ones a dead worker held). Safe to run concurrently: rows are
+    claimed with SELECT ... FOR UPDATE SKIP LOCKED (PostgreSQL) and a new lease.
+
+    `now` (tests) stands in for the clock, and is passed on to the sends it enqueues.
+    """
+    explicit = now
+    now = now or timezone.now()
+    total = 0
+    for _ in range(batches):
+        token = _token()
+        with transaction.atomic():
+            pks = list(
+                WebhookDelivery.objects.select_for_update(skip_locked=True)
+                .filter(status__in=ACTIVE_DELIVERY_STATUSES, next_attempt_at__lte=now)
+                .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+                .order_by("next_attempt_at")
+                .values_list("pk", flat=True)[:batch]
+            )
+            if pks:
+                WebhookDelivery.objects.filter(pk__in=pks).update(
+                    lease_token=token, locked_until=now + DISPATCH_LEASE
+                )
+                _enqueue(pks, token, now=explicit)
+        total += len(pks)
+        if len(pks) < batch:
+            break
+    return total
+
+
+def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+    """The current secret, then those replaced by a roll that have not expired yet."""
+    moment = now.timestamp()
+    return [endpoint.secret] + [
+        item["secret"] for item in endpoint.previous_secrets if item["expires_at"] > moment
+    ]
+
+
+def delivery_body(delivery: WebhookDelivery) -> bytes:
+    pending = WebhookDelivery.objects.filter(
+        event_id=delivery.event_id, status__in=ACTIVE_DELIVERY_STATUSES
+    ).count()
+    event = render_event(delivery.event, pending_webhooks=pending)
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def delivery_send(*, delivery_id: int, lease_token: str, now: datetime | None = None) -> str:
+    """Make one attempt of a delivery if `lease_token` still holds it. Idempotent: a stale
+    or duplicate message finds the token changed and does nothing. Returns the outcome."""
+    now = now or timezone.now()
+    send_token = _token()
+    # Phase 1: claim (one UPDATE, its own short transaction).
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_id, lease_token=lease_token, status__in=ACTIVE_DELIVERY_STATUSES
+    ).update(lease_token=send_token, locked_until=now + SEND_LEASE)
+    if not claimed:
+        return "not_claimed"
+    delivery = WebhookDelivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
+    endpoint = delivery.endpoint
+    if not endpoint.is_enabled:
+        with transaction.atomic():
+            WebhookDelivery.objects.filter(pk=delivery_id, lease_token=send_token).update(
+                status=DeliveryStatus.FAILED, next_attempt_at=None, locked_until=None,
+                lease_token="", updated_at=now,
+            )  # fmt: skip
+        return "endpoint_disabled"
+
+    # Phase 2: the POST, with no transaction open.
+    body = delivery_body(delivery)
+    timestamp = int(now.timestamp())
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Gateway-Webhooks/1.0",
+        **signature_headers(
+            secrets_=signing_secrets(endpoint, now),
+            msg_id=delivery.event.public_id,  # stable across retries: receivers dedupe on it
+            timestamp=timestamp,
+            body=body,
+        ),
+    }
+    result = safe_post(
+        endpoint.url,
+        body=body,
+        headers=headers,
+        livemode=endpoint.livemode,
+        timeout=settings.GATEWAY_WEBHOOKS_TIMEOUT_SECONDS,
+    )
+    # Phase 3: record.
+    return _record(delivery=delivery, send_token=send_token, result=result, now=now)
+
+
+def _record(*, delivery: WebhookDelivery, send_token: str, result: PostResult, now) -> str:
+    code = result.status_code
+    ok = code is not None and 200 <= code < 300
+    gone = code == 410
+    error = result.error
+    if code is not None and 300 <= code < 400 and not error:
+        error = "redirects are not followed"
+    with transaction.atomic():
+        row = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        number = row.attempt_count + 1
+        DeliveryAttempt.objects.create(
+            delivery=row,
+            number=number,
+            attempted_at=now,
+            url=delivery.endpoint.url[:2048],
+            status_code=code,
+            duration_ms=result.duration_ms,
+            response_excerpt=result.excerpt[:RESPONSE_EXCERPT_BYTES],
+            error=error,
+            succeeded=ok,
+        )
+        row.attempt_count = number
+        row.last_attempt_at = now
+        fields = ["attempt_count", "last_attempt_at", "updated_at"]
+        outcome = "lease_lost"
+        if row.lease_token == send_token and row.status in ACTIVE_DELIVERY_STATUSES:
+            if ok:
+                status, next_at, outcome = DeliveryStatus.SUCCEEDED, None, "succeeded"
+                row.succeeded_at = now
+                fields.append("succeeded_at")
+            elif gone:
+                status, next_at, outcome = DeliveryStatus.FAILED, None, "gone"
+            else:
+                next_at = now + retry_delay(number)
+                if next_at - row.created_at > GIVE_UP_AFTER:
+                    status, next_at, outcome = DeliveryStatus.FAILED, None, "failed"
+                else:
+                    status, outcome = DeliveryStatus.RETRYING, "retrying"
+            assert status in DELIVERY_TRANSITIONS[row.status], (row.status, status)
+            row.status, row.next_attempt_at = status, next_at
+            row.locked_until, row.lease_token = None, ""
+            fields += ["status", "next_attempt_at", "locked_until", "lease_token"]
+        row.save(update_fields=fields)
+        _endpoint_health(delivery.endpoint, ok=ok, gone=gone, now=now)
+    return outcome
+
+
+def _endpoint_health(endpoint: WebhookEndpoint, *, ok: bool, gone: bool, now: datetime) -> None:
+    endpoints = WebhookEndpoint.objects.filter(pk=endpoint.pk)
+    if ok:
+        endpoints.filter(failing_since__isnull=False).update(failing_since=None)
+        return
+    if gone:
+        webhook_endpoint_disable(endpoint_pk=endpoint.pk, reason=DisabledReason.GONE)
+        return
+    endpoints.filter(failing_since__isnull=True).update(failing_since=now)
+    since = endpoints.values_list("failing_since", flat=True).first()
+    if since is not None and now - since >= DISABLE_AFTER:
+        webhook_endpoint_disable(endpoint_pk=endpoint.pk, reason=DisabledReason.FAILING)
+
+
+def webhook_endpoint_disable(*, endpoint_pk: int, reason: str) -> bool:
+    """Disable an endpoint that keeps failing (or answered 410); its owners get an email
+    after the commit. Idempotent: only the first call disables and notifies."""
+    changed = WebhookEndpoint.objects.filter(
+        pk=endpoint_pk, status=WebhookEndpointStatus.ENABLED
+    ).update(status=WebhookEndpointStatus.DISABLED, disabled_reason=reason)
+    if changed:
+        transaction.on_commit(lambda: _notify_owners(endpoint_pk, reason))
+    return bool(changed)
+
+
+def _notify_owners(endpoint_pk: int, reason: str) -> None:
+    endpoint = WebhookEndpoint.objects.select_related("merchant").get(pk=endpoint_pk)
+    emails = [
+        email
+        for email in Membership.objects.filter(
+            merchant_id=endpoint.merchant_id, role=Role.OWNER
+        ).values_list("user__email", flat=True)
+        if email
+    ]
+    if not emails:
+        return
+    why = DisabledReason(reason).label
+    mode = "live" if endpoint.livemode else "test"
+    try:
+        send_mail(
+            subject=f"Webhook endpoint disabled: {endpoint.url}",
+            message=(
+                f"The {mode} mode webhook endpoint {endpoint.public_id} ({endpoint.url}) of "
+                f"{endpoint.merchant.name} was disabled: {why}.\n\n"
+                "No more events are sent to it. Fix the endpoint, enable it again "
+                "(POST /v1/webhook_endpoints/{id} with disabled=false) and fetch what it "
+                "missed from GET /v1/events, or resend events to it."
+            ),
+            from_email=None,
+            recipient_list=emails,
+        )
+    except Exception:
+        logger.exception("could not email the owners about %s", endpoint.public_id)

@@ -21,6 +21,7 @@ from payments.api.serializers.schema import (
     PaymentIntentListResponseSerializer,
     PaymentIntentSerializer,
 )
+from payments.cards import validate_card
 from payments.render import render_payment_intent
 from payments.selectors.customers import customer_get
 from payments.selectors.payments import (
@@ -80,6 +81,17 @@ class PaymentIntentListCreateView(StripeAPIView):
     def post(self, request):
         data = validate(PaymentIntentCreateSerializer, request.params)
         merchant, livemode = request.merchant, request.livemode
+        card = (data.get("payment_method_data") or {}).get("card")
+        if data.get("confirm") and card:
+            # Checked before the intent exists, as Stripe does: a card error on create
+            # leaves nothing behind (the confirm below checks it again, with the CVC).
+            validate_card(
+                number=card.get("number"),
+                exp_month=card.get("exp_month"),
+                exp_year=card.get("exp_year"),
+                cvc=card.get("cvc"),
+                param_prefix="payment_method_data[card]",
+            )
         customer = (
             customer_get(merchant=merchant, livemode=livemode, public_id=data["customer"])
             if data.get("customer")

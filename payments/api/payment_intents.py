@@ -172,8 +172,9 @@ class PaymentIntentDetailView(StripeAPIView):
     @extend_schema(
         operation_id="PostPaymentIntentsIntent",
         summary="Update a payment intent",
-        description="Changes an intent that has not been confirmed yet; metadata keys "
-        "merge (an empty value unsets a key). Secret key only. " + _EXPAND,
+        description="Changes an intent in requires_payment_method, requires_confirmation "
+        "or requires_action; metadata and description may change in any state. Metadata "
+        "keys merge (an empty value unsets a key). Secret key only. " + _EXPAND,
         parameters=[_ID, IDEMPOTENCY_KEY],
         request=PaymentIntentUpdateSerializer,
         responses={200: PaymentIntentSerializer, **error_responses(403, 404, 409)},

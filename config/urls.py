@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("v1/", include("webhooks.api.urls")),
+    path("v1/", include("settlement.api.urls")),
     path("v1/", include("payments.api.urls")),
     path("hooks/", include("webhooks.urls")),
     # The OpenAPI schema of /v1 and its reference page: public, outside /v1 (which the

@@ -24,11 +24,27 @@ class Merchant(TimeStampedModel):
     status = models.CharField(
         max_length=16, choices=MerchantStatus.choices, default=MerchantStatus.ACTIVE
     )
+    # Settlement and payouts. No plan: the default plan's rates apply.
+    pricing_plan = models.ForeignKey(
+        "PricingPlan", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Local hour at which the settlement day ends: 0 settles the previous local day at
+    # midnight; 17 makes a day run from 17:00 to 17:00.
+    settlement_cutoff_hour = models.PositiveSmallIntegerField(default=0)
+    payout_delay_days = models.PositiveSmallIntegerField(default=2)  # T+N business days
+    payouts_automatic = models.BooleanField(default=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=MerchantStatus.values), name="merchants_merchant_status"
+            ),
+            models.CheckConstraint(
+                condition=Q(settlement_cutoff_hour__lte=23),
+                name="merchants_merchant_cutoff_hour",
+            ),
+            models.CheckConstraint(
+                condition=Q(payout_delay_days__lte=10), name="merchants_merchant_payout_delay"
             ),
         ]
 
@@ -97,3 +113,84 @@ class Membership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} {self.role} of {self.merchant}"
+
+
+# --- Pricing and payouts (settlement issue) --------------------------------------------
+
+
+class PricingPlan(TimeStampedModel):
+    """What the gateway charges a merchant: per payment method and currency, basis points of
+    the amount plus a fixed amount (PricingRate). Merchants without a plan pay the default
+    plan's rates."""
+
+    name = models.CharField(max_length=100, unique=True)
+    is_default = models.BooleanField(default=False)
+    # Stripe keeps its fee on a refund; some acquirers give it back (pro rata).
+    refund_returns_fee = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            # Exactly one plan applies to merchants that have none.
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="merchants_pricingplan_one_default",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# Rates with this payment method or currency apply to any method or currency.
+ANY = "*"
+
+
+class PricingRate(models.Model):
+    plan = models.ForeignKey(PricingPlan, on_delete=models.CASCADE, related_name="rates")
+    payment_method_type = models.CharField(max_length=20, default=ANY)  # card, gopay, ... or *
+    currency = models.CharField(max_length=3)  # the fixed amount is in its minor unit
+    percent_bps = models.PositiveIntegerField(default=0)  # 290 = 2.9 %
+    fixed_amount = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "payment_method_type", "currency"],
+                name="merchants_pricingrate_once",
+            ),
+            # A fee is never more than the whole amount, nor negative.
+            models.CheckConstraint(
+                condition=Q(percent_bps__lte=10_000) & Q(fixed_amount__gte=0),
+                name="merchants_pricingrate_sane",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan}: {self.payment_method_type}/{self.currency} {self.percent_bps}bps"
+
+
+def _bank_account_id() -> str:
+    return new_id("ba")
+
+
+class BankAccount(TimeStampedModel):
+    """Where a merchant's payouts in one currency go."""
+
+    public_id = models.CharField(max_length=40, unique=True, default=_bank_account_id)
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="bank_accounts")
+    currency = models.CharField(max_length=3, default="idr")
+    bank_code = models.CharField(max_length=16)  # bca, bni, bri, mandiri, permata, ...
+    account_number = models.CharField(max_length=34)
+    account_holder_name = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            # One payout destination per merchant and currency.
+            models.UniqueConstraint(
+                fields=["merchant", "currency"], name="merchants_bankaccount_one_per_currency"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bank_code} …{self.account_number[-4:]}"

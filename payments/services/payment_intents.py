@@ -42,6 +42,7 @@ from payments.services.payment_methods import (
     payment_method_record_card_facts,
     payment_method_resolve,
 )
+from settlement.services.ledger import ledger_post_capture
 from webhooks.services import event_create
 
 Status = PaymentIntentStatus
@@ -614,12 +615,32 @@ def _succeed_charge(intent: PaymentIntent, charge: Charge, result: ConnectorResu
         _move(intent, Status.SUCCEEDED)
         intent.amount_received = charge.amount
         _save(intent, "status", "next_action", "amount_received")
+        _after_capture(intent, charge, charge.amount)
         _emit_charge(charge, "succeeded")
         _emit_intent(intent, "succeeded", previous)
 
 
-def _after_capture(charge: Charge) -> None:
-    """Hook for the ledger (settlement) once money is captured; see settlement issue."""
+def _after_capture(intent: PaymentIntent, charge: Charge, amount: int) -> None:
+    """Book the capture in the ledger (gross, fee, net) in the capturing transaction, under
+    our processor reference of the capture (the authorization's when captured at once)."""
+    capture = (
+        charge.transactions.filter(
+            kind__in=[TransactionKind.CAPTURE, TransactionKind.AUTHORIZE],
+            status=TransactionStatus.SUCCEEDED,
+        )
+        .order_by("-id")
+        .first()
+    )
+    ledger_post_capture(
+        merchant=intent.merchant,
+        livemode=intent.livemode,
+        currency=charge.currency,
+        amount=amount,
+        payment_method_type=charge.payment_method_details.get("type", "card"),
+        source=charge.public_id,
+        reference=capture.public_id if capture else charge.public_id,
+        description=intent.description,
+    )
 
 
 def _schedule_inquiry(txn: Transaction) -> None:
@@ -711,6 +732,7 @@ def apply_capture_result(*, transaction_pk: int, result: ConnectorResult) -> Pay
             intent.amount_received = txn.amount
             intent.amount_capturable = 0
             _save(intent, "status", "amount_received", "amount_capturable")
+            _after_capture(intent, charge, txn.amount)
             _emit_charge(charge, "captured")
             _emit_intent(intent, "succeeded", previous)
         elif result.outcome in (Outcome.DECLINED, Outcome.TRANSIENT):

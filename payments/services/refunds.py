@@ -23,6 +23,7 @@ from payments.models import (
     TransactionStatus,
 )
 from payments.render import render_charge, render_refund
+from settlement.services.ledger import ledger_post_refund
 from webhooks.services import event_create
 
 
@@ -178,6 +179,15 @@ def apply_refund_result(*, transaction_pk: int, result: ConnectorResult) -> Refu
             refund.status = RefundStatus.SUCCEEDED
             refund.version += 1
             refund.save(update_fields=["status", "version", "updated_at"])
+            ledger_post_refund(
+                merchant=charge.merchant,
+                livemode=refund.livemode,
+                currency=refund.currency,
+                amount=refund.amount,
+                source=refund.public_id,
+                charge_source=charge.public_id,
+                reference=txn.public_id,
+            )
             _emit_charge_refunded(charge)
             _emit_refund(refund, "updated", previous)
         elif result.outcome in (Outcome.DECLINED, Outcome.TRANSIENT):

@@ -1,0 +1,1 @@
+"""Settlement services: the ledger, settlement batches, payouts and reconciliation."""

@@ -185,3 +185,36 @@ class Fault(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.operation}"
+
+
+class BankPayoutStatus(models.TextChoices):
+    PAID = "paid"
+    FAILED = "failed"
+
+
+class BankPayout(models.Model):
+    """A credit transfer the sandbox bank received (sandbox.bank), keyed by the gateway's
+    reference so that a resent request is answered, never paid twice."""
+
+    reference = models.CharField(max_length=64, unique=True)
+    processor_reference = models.CharField(max_length=64, unique=True)
+    bank_code = models.CharField(max_length=16)
+    account_number = models.CharField(max_length=34)
+    account_holder_name = models.CharField(max_length=200)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=BankPayoutStatus.choices)
+    failure_code = models.CharField(max_length=64, blank=True)
+    failure_message = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=BankPayoutStatus.values), name="sandbox_bankpayout_status"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="sandbox_bankpayout_amount"),
+        ]
+
+    def __str__(self) -> str:
+        return f"payout {self.reference} ({self.status})"

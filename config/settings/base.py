@@ -178,6 +178,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payments.cancel_expired_authorizations",
         "schedule": 3600.0,
     },
+    # Settlement: each merchant's day is settled within 10 minutes of its local cutoff;
+    # payouts go to the bank on their arrival date; reconciliation of yesterday's report.
+    "settlement.settle_due": {"task": "settlement.settle_due", "schedule": 600.0},
+    "settlement.send_due_payouts": {"task": "settlement.send_due_payouts", "schedule": 600.0},
+    "settlement.resolve_payouts": {"task": "settlement.resolve_payouts", "schedule": 600.0},
+    "settlement.reconcile_previous_day": {
+        "task": "settlement.reconcile_previous_day",
+        "schedule": 3600.0,
+    },
     # Webhook deliveries that are due (retries) or stranded (lost message, dead worker).
     "webhooks.sweep_deliveries": {
         "task": "webhooks.sweep_deliveries",

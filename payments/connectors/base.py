@@ -13,6 +13,7 @@ Outcomes are values, not exceptions:
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Protocol
 
@@ -88,4 +89,29 @@ class Connector(Protocol):
 
     def inquire(self, *, reference: str) -> ConnectorResult:
         """The processor's truth about the operation we sent under `reference`."""
+        ...
+
+    def create_payout(
+        self,
+        *,
+        reference: str,
+        amount: int,
+        currency: str,
+        bank_code: str,
+        account_number: str,
+        account_holder_name: str,
+    ) -> ConnectorResult:
+        """Credit a merchant's bank account. SUCCEEDED: paid; DECLINED: the bank refused
+        (code account_closed, invalid_account_number...); PENDING: accepted, not yet
+        credited; UNKNOWN: ask with inquire_payout under the same reference."""
+        ...
+
+    def inquire_payout(self, *, reference: str) -> ConnectorResult:
+        """The bank's truth about the payout sent under `reference` (TRANSIENT with code
+        resource_missing when it never arrived: resending the same reference is safe)."""
+        ...
+
+    def settlement_report(self, *, date: date) -> str:
+        """The processor's settlement report of a day (UTC) as CSV: reference,
+        processor_reference, type (capture|refund), amount, currency, date."""
         ...

@@ -21,12 +21,25 @@ DEFAULT_TIMEOUT_SECONDS = 10.0
 
 _SUCCEEDED = {"authorized", "captured", "voided", "succeeded"}
 _DECLINED = {"declined", "failed"}
+DEFAULT_BANK = "sandbox.bank.BankClient"
+_PAYOUT_OUTCOMES = {
+    "paid": Outcome.SUCCEEDED,
+    "failed": Outcome.DECLINED,
+    "pending": Outcome.PENDING,
+    "in_transit": Outcome.PENDING,
+}
 
 
 class SandboxConnector:
     name = "sandbox"
 
-    def __init__(self, client: object | None = None, *, timeout: float | None = None):
+    def __init__(
+        self,
+        client: object | None = None,
+        *,
+        timeout: float | None = None,
+        bank: object | None = None,
+    ):
         if client is None:
             path = getattr(settings, "GATEWAY_SANDBOX_CARD_NETWORK", DEFAULT_CLIENT)
             client = import_string(path)()
@@ -34,6 +47,7 @@ class SandboxConnector:
         if timeout is None:
             timeout = getattr(settings, "GATEWAY_SANDBOX_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
         self.timeout = float(timeout)
+        self._bank = bank
 
     def authorize(self, request: CardAuthorization) -> ConnectorResult:
         """Send the authorization under `request.reference`. Reads the PAN from the vault now;
@@ -99,6 +113,78 @@ class SandboxConnector:
         operation sent under it. TRANSIENT with code resource_missing when the network never
         received it (nothing happened, so resending the same reference is safe)."""
         return self._send(self.client.inquire, {"reference": reference})
+
+    # --- the sandbox bank: payouts and the daily settlement report ----------------------
+
+    @property
+    def bank(self) -> object:
+        if self._bank is None:
+            path = getattr(settings, "GATEWAY_SANDBOX_BANK", DEFAULT_BANK)
+            self._bank = import_string(path)()
+        return self._bank
+
+    def create_payout(
+        self,
+        *,
+        reference: str,
+        amount: int,
+        currency: str,
+        bank_code: str,
+        account_number: str,
+        account_holder_name: str,
+    ) -> ConnectorResult:
+        payload = {
+            "reference": reference,
+            "amount": amount,
+            "currency": currency,
+            "bank_code": bank_code,
+            "account_number": account_number,
+            "account_holder_name": account_holder_name,
+        }
+        return self._send_payout(self.bank.create_payout, payload)
+
+    def inquire_payout(self, *, reference: str) -> ConnectorResult:
+        return self._send_payout(self.bank.inquire_payout, {"reference": reference})
+
+    def settlement_report(self, *, date) -> str:
+        answer = self.bank.settlement_report({"date": date.isoformat()}, timeout=self.timeout)
+        return answer["csv"]
+
+    def _send_payout(self, method: Callable[..., dict], payload: dict) -> ConnectorResult:
+        started = time.monotonic()
+        try:
+            answer = method(payload, timeout=self.timeout)
+        except TimeoutError:
+            return ConnectorResult(
+                outcome=Outcome.UNKNOWN, code="timeout", latency_ms=_since(started)
+            )
+        except (ConnectionError, OSError) as exc:
+            return ConnectorResult(
+                outcome=Outcome.TRANSIENT,
+                code="processor_unavailable",
+                message=f"The bank could not be reached ({type(exc).__name__}).",
+                latency_ms=_since(started),
+            )
+        http_status = int(answer.get("http_status", 200))
+        if http_status != 200:
+            error = answer.get("error") or {}
+            return ConnectorResult(
+                outcome=Outcome.TRANSIENT,
+                code=error.get("code", "processing_error"),
+                message=error.get("message"),
+                latency_ms=_since(started),
+                raw=answer,
+            )
+        outcome = _PAYOUT_OUTCOMES.get(answer.get("status"), Outcome.UNKNOWN)
+        return ConnectorResult(
+            outcome=outcome,
+            processor_reference=answer.get("processor_reference"),
+            code=answer.get("code"),
+            message=answer.get("message"),
+            amount=answer.get("amount"),
+            latency_ms=_since(started),
+            raw=answer,
+        )
 
     def _send(self, method: Callable[..., dict], payload: dict) -> ConnectorResult:
         started = time.monotonic()

@@ -5,7 +5,7 @@ Included in config/urls.py before payments' /v1 routes, whose last route is the 
 
 from django.urls import path
 
-from settlement.api import balance
+from settlement.api import balance, payouts
 
 urlpatterns: list = [
     path("balance", balance.BalanceView.as_view(), name="balance-retrieve"),
@@ -18,5 +18,12 @@ urlpatterns: list = [
         "balance_transactions/<str:btxn_id>",
         balance.BalanceTransactionDetailView.as_view(),
         name="balance_transaction-detail",
+    ),
+    path("payouts", payouts.PayoutListCreateView.as_view(), name="payout-list"),
+    path("payouts/<str:payout_id>", payouts.PayoutDetailView.as_view(), name="payout-detail"),
+    path(
+        "payouts/<str:payout_id>/cancel",
+        payouts.PayoutCancelView.as_view(),
+        name="payout-cancel",
     ),
 ]

@@ -28,7 +28,6 @@ from settlement.calendar import settlement_date_for
 from settlement.models import (
     AccountKind,
     BalanceTransaction,
-    BalanceTransactionStatus,
     BalanceTransactionType,
     Journal,
     JournalEntry,
@@ -146,10 +145,12 @@ def ledger_post_capture(
     source: str,
     reference: str,
     description: str = "",
+    at: dt.datetime | None = None,
 ) -> BalanceTransaction:
     """Book a capture: the gross to the merchant's pending balance less the gateway's fee
     (merchant's pricing plan), the fee to fee revenue. Idempotent on `reference` (our
-    processor reference of the capture). Call it in the capturing transaction."""
+    processor reference of the capture). Call it in the capturing transaction. `at`: when
+    it happened (now by default; set for backfills)."""
     existing = BalanceTransaction.objects.filter(
         journal__kind="capture", journal__reference=reference
     ).first()
@@ -161,7 +162,7 @@ def ledger_post_capture(
         currency=currency,
         amount=amount,
     )
-    now = timezone.now()
+    now = at or timezone.now()
     m = merchant.pk
     journal, _ = journal_post(
         kind="capture",
@@ -207,6 +208,7 @@ def ledger_post_refund(
     charge_source: str,
     reference: str,
     description: str = "",
+    at: dt.datetime | None = None,
 ) -> BalanceTransaction:
     """Book a refund: taken from the merchant's pending balance (which may go negative;
     the next batch nets it). If the pricing plan returns fees on refunds, the charge's fee
@@ -229,7 +231,7 @@ def ledger_post_refund(
         returned_before = -(before["fees"] or 0)
         returned = min(charge.fee, charge.fee * refunded_after // charge.amount) - returned_before
         returned = max(0, returned)
-    now = timezone.now()
+    now = at or timezone.now()
     m = merchant.pk
     journal, _ = journal_post(
         kind="refund",
@@ -295,4 +297,27 @@ def merchant_fee_totals(*, merchant: Merchant, livemode: bool) -> dict[str, int]
     return {row["currency"]: -row["total"] for row in rows}
 
 
-BALANCE_STATUS = BalanceTransactionStatus
+def available_balances(*, keys: list[tuple[int, bool, str]]) -> dict[tuple[int, bool, str], int]:
+    """{(merchant_id, livemode, currency): available balance} for the given keys, in one
+    query."""
+    merchant_ids = {k[0] for k in keys}
+    rows = (
+        JournalEntry.objects.filter(
+            account__merchant_id__in=merchant_ids, account__kind=AccountKind.AVAILABLE
+        )
+        .values("account__merchant_id", "account__livemode", "account__currency")
+        .annotate(total=Sum("amount"))
+    )
+    wanted = set(keys)
+    result = {}
+    for row in rows:
+        key = (row["account__merchant_id"], row["account__livemode"], row["account__currency"])
+        if key in wanted:
+            result[key] = -row["total"]
+    return result
+
+
+def account_balance(*, account_id: int) -> int:
+    """One account's balance, credits positive."""
+    total = JournalEntry.objects.filter(account_id=account_id).aggregate(t=Sum("amount"))["t"]
+    return -(total or 0)

@@ -1,0 +1,45 @@
+"""manage.py reconcile --date YYYY-MM-DD [--report file.csv]: compare a processor's
+settlement report with the ledger and list the differences."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from settlement.services.reconciliation import reconcile, reconciliation_run_for_day
+
+
+class Command(BaseCommand):
+    help = "Reconcile a day's processor settlement report (the sandbox's, or a CSV file)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", type=dt.date.fromisoformat, required=True)
+        parser.add_argument("--report", type=Path, help="a report CSV instead of fetching it")
+
+    def handle(self, *args, **options):
+        if options["report"]:
+            run = reconcile(day=options["date"], report_csv=options["report"].read_text())
+        else:
+            run = reconciliation_run_for_day(day=options["date"])
+        self.stdout.write(
+            json.dumps(
+                {
+                    "date": run.date.isoformat(),
+                    "report_lines": run.report_lines,
+                    "ledger_lines": run.ledger_lines,
+                    "matched": run.matched,
+                    "differences": [
+                        {
+                            "kind": d.kind,
+                            "reference": d.reference,
+                            "ledger_amount": d.ledger_amount,
+                            "report_amount": d.report_amount,
+                            "detail": d.detail,
+                        }
+                        for d in run.differences.order_by("id")
+                    ],
+                },
+                indent=2,
+            )
+        )

@@ -1,0 +1,262 @@
+"""Daily settlement (DESIGN.md §9): pending to available, one batch per merchant, mode,
+currency and local day, then the automatic payout.
+
+Set-based: a handful of INSERT ... SELECT / UPDATE ... FROM statements move every pending
+balance transaction of every merchant whose day has closed, whatever their number; Python
+loops only over the distinct (time zone, cutoff) settings and over the resulting batches.
+
+Idempotent and safe to run twice at once: one run at a time holds a transaction-level
+advisory lock (PostgreSQL), batches are unique on (merchant, livemode, currency, day) and
+inserted with ON CONFLICT DO NOTHING, and only the rows of this run's batches (run_id) are
+moved, so a second run finds nothing left to settle.
+
+A balance transaction committed just after its day was settled (a straggler) finds its
+day's batch taken; it goes into the batch of the day being closed by the next run.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.ids import new_id
+from merchants.models import BankAccount, Merchant
+from settlement.calendar import add_business_days, closed_day
+from settlement.models import SettlementBatch
+
+# Any constant works: it names the lock that serializes settlement runs.
+_SETTLEMENT_LOCK = 4_715_001
+
+
+@dataclass
+class SettlementResult:
+    run_id: str
+    batches: list[SettlementBatch] = field(default_factory=list)
+    payouts: list = field(default_factory=list)
+    skipped_payouts: dict[str, str] = field(default_factory=dict)  # batch id -> reason
+
+
+def _public_id_sql(prefix: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"'{prefix}_' || substr(md5(random()::text || clock_timestamp()::text), 1, 24)"
+    return f"'{prefix}_' || lower(hex(randomblob(12)))"
+
+
+# The batch day of a pending balance transaction: its own day, or the day being closed when
+# its own day's batch was made by an earlier run (a straggler).
+_SCOPE = """
+    FROM settlement_balancetransaction bt
+    JOIN merchants_merchant m ON m.id = bt.merchant_id
+    LEFT JOIN settlement_settlementbatch old
+           ON old.merchant_id = bt.merchant_id AND old.livemode = bt.livemode
+          AND old.currency = bt.currency AND old.day = bt.settlement_date
+          AND old.run_id <> %(run)s
+    {extra_join}
+   WHERE bt.status = 'pending' AND bt.settlement_date <= %(closing)s
+     AND m.timezone = %(tz)s AND m.settlement_cutoff_hour = %(cutoff)s
+     {merchant_filter}
+"""
+_BATCH_DAY = "CASE WHEN old.id IS NOT NULL THEN %(closing)s ELSE bt.settlement_date END"
+
+
+def _statements(merchant_filter: str) -> list[str]:
+    scope = _SCOPE.format(merchant_filter=merchant_filter, extra_join="")
+    into_new_batch = _SCOPE.format(
+        merchant_filter=merchant_filter,
+        extra_join="JOIN settlement_settlementbatch nb ON nb.run_id = %(run)s"
+        " AND nb.merchant_id = bt.merchant_id AND nb.livemode = bt.livemode"
+        f" AND nb.currency = bt.currency AND nb.day = {_BATCH_DAY}",
+    )
+    return [
+        # 1. The batches: totals per merchant, mode, currency and batch day.
+        f"""
+        INSERT INTO settlement_settlementbatch
+            (public_id, merchant_id, livemode, currency, day, gross_amount, refund_amount,
+             fee_amount, net_amount, count, run_id, created_at, updated_at)
+        SELECT {_public_id_sql("stl")}, g.merchant_id, g.livemode, g.currency, g.batch_day,
+               g.gross, g.refunds, g.fees, g.net, g.n, %(run)s, %(now)s, %(now)s
+          FROM (SELECT bt.merchant_id, bt.livemode, bt.currency, {_BATCH_DAY} AS batch_day,
+                       SUM(CASE WHEN bt.type = 'charge' THEN bt.amount ELSE 0 END) AS gross,
+                       SUM(CASE WHEN bt.type = 'refund' THEN -bt.amount ELSE 0 END) AS refunds,
+                       SUM(bt.fee) AS fees, SUM(bt.net) AS net, COUNT(*) AS n
+                {scope}
+                 GROUP BY 1, 2, 3, 4) g
+         WHERE true
+        ON CONFLICT (merchant_id, livemode, currency, day) DO NOTHING
+        """,  # noqa: S608 (only module constants are formatted in; values are parameters)
+        # 2. Their lines: every balance transaction, into the batch this run made for it.
+        f"""
+        INSERT INTO settlement_settlementline
+            (batch_id, balance_transaction_id, type, amount, fee, net, source, reference,
+             created_at)
+        SELECT nb.id, bt.id, bt.type, bt.amount, bt.fee, bt.net, bt.source, bt.reference,
+               %(now)s
+        {into_new_batch}
+        """,
+        # 3. Those balance transactions are settled: available, in their batch.
+        """
+        UPDATE settlement_balancetransaction AS bt
+           SET status = 'available', settlement_batch_id = l.batch_id
+          FROM settlement_settlementline l
+          JOIN settlement_settlementbatch b ON b.id = l.batch_id
+         WHERE l.balance_transaction_id = bt.id AND b.run_id = %(run)s
+        """,
+    ]
+
+
+_JOURNALS = [
+    # The accounts the settlement journals touch, where missing.
+    """
+    INSERT INTO settlement_ledgeraccount (merchant_id, livemode, currency, kind)
+    SELECT DISTINCT b.merchant_id, b.livemode, b.currency, k.kind
+      FROM settlement_settlementbatch b
+     CROSS JOIN (SELECT 'pending' AS kind UNION ALL SELECT 'available') k
+     WHERE b.run_id = %(run)s
+    ON CONFLICT DO NOTHING
+    """,
+    """
+    INSERT INTO settlement_ledgeraccount (merchant_id, livemode, currency, kind)
+    SELECT DISTINCT CAST(NULL AS bigint), b.livemode, b.currency, k.kind
+      FROM settlement_settlementbatch b
+     CROSS JOIN (SELECT 'bank' AS kind UNION ALL SELECT 'processor_receivable') k
+     WHERE b.run_id = %(run)s
+    ON CONFLICT DO NOTHING
+    """,
+    # One journal per batch.
+    """
+    INSERT INTO settlement_journal (merchant_id, livemode, kind, reference, description,
+                                    created_at)
+    SELECT b.merchant_id, b.livemode, 'settlement', b.public_id,
+           'settlement ' || b.public_id, %(now)s
+      FROM settlement_settlementbatch b
+     WHERE b.run_id = %(run)s
+    """,
+]
+
+# Its entries: pending +net / available -net, and the processor's funding of what it
+# captured less refunds: bank +(gross-refunds) / processor_receivable -(gross-refunds).
+_LEGS = [
+    ("b.merchant_id", "pending", "b.net_amount"),
+    ("b.merchant_id", "available", "-b.net_amount"),
+    (None, "bank", "b.gross_amount - b.refund_amount"),
+    (None, "processor_receivable", "b.refund_amount - b.gross_amount"),
+]
+_ENTRY = """
+    INSERT INTO settlement_journalentry (journal_id, account_id, currency, amount)
+    SELECT j.id, a.id, b.currency, {amount}
+      FROM settlement_settlementbatch b
+      JOIN settlement_journal j ON j.kind = 'settlement' AND j.reference = b.public_id
+      JOIN settlement_ledgeraccount a
+        ON a.livemode = b.livemode AND a.currency = b.currency AND a.kind = '{kind}'
+       AND {owner}
+     WHERE b.run_id = %(run)s AND {amount} <> 0
+"""
+
+
+def settlement_run(
+    *,
+    now: dt.datetime | None = None,
+    day: dt.date | None = None,
+    merchant: Merchant | None = None,
+    schedule_payouts: bool = True,
+) -> SettlementResult:
+    """Settle every merchant (or one) whose settlement day has closed at `now`: each
+    pending balance transaction of a closed day (up to `day` if given) goes into its
+    batch, the batch's net moves from pending to available in one balanced journal, and an
+    automatic payout of the available balance is scheduled for T+N business days.
+
+    Guarantees: one batch per merchant, mode, currency and day, however many runs (even
+    concurrent ones); a day that has not closed yet is never settled."""
+    now = now or timezone.now()
+    run_id = new_id("run", 20)
+    result = SettlementResult(run_id=run_id)
+    merchants = Merchant.objects.all()
+    if merchant is not None:
+        merchants = merchants.filter(pk=merchant.pk)
+    settings_groups = merchants.values_list("timezone", "settlement_cutoff_hour").distinct()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SETTLEMENT_LOCK])
+        with connection.cursor() as cursor:
+            for tz, cutoff in settings_groups:
+                closing = closed_day(now, tz=tz, cutoff_hour=cutoff)
+                if day is not None:
+                    if day > closing:
+                        continue  # that day has not closed for these merchants yet
+                    closing = day
+                params = {"run": run_id, "now": now, "closing": closing, "tz": tz}
+                params["cutoff"] = cutoff
+                merchant_filter = ""
+                if merchant is not None:
+                    merchant_filter = "AND m.id = %(merchant)s"
+                    params["merchant"] = merchant.pk
+                for sql in _statements(merchant_filter):
+                    cursor.execute(sql, params)
+            params = {"run": run_id, "now": now}
+            for sql in _JOURNALS:
+                cursor.execute(sql, params)
+            for owner, kind, amount in _LEGS:
+                owner_sql = "a.merchant_id = b.merchant_id" if owner else "a.merchant_id IS NULL"
+                cursor.execute(_ENTRY.format(amount=amount, kind=kind, owner=owner_sql), params)
+        result.batches = list(
+            SettlementBatch.objects.filter(run_id=run_id).select_related("merchant")
+        )
+        if schedule_payouts and result.batches:
+            _schedule_payouts(result, now=now)
+    return result
+
+
+def payout_arrival_date(*, merchant: Merchant, day: dt.date) -> dt.date:
+    """T+N business days after the settlement day (weekends and the merchant country's
+    public holidays skipped)."""
+    return add_business_days(day, merchant.payout_delay_days, country=merchant.country)
+
+
+def _schedule_payouts(result: SettlementResult, *, now: dt.datetime) -> None:
+    """One automatic payout per merchant, mode and currency settled by this run, of the
+    whole available balance (which also holds returned failed payouts, and may be
+    negative after refunds), attached to the run's latest batch of that currency."""
+    from settlement.services.ledger import available_balances
+    from settlement.services.payouts import payout_create
+
+    latest: dict[tuple, SettlementBatch] = {}
+    for batch in sorted(result.batches, key=lambda b: b.day):
+        latest[(batch.merchant_id, batch.livemode, batch.currency)] = batch
+    automatic = {k: b for k, b in latest.items() if b.merchant.payouts_automatic}
+    if not automatic:
+        return
+    balances = available_balances(keys=list(automatic))
+    destinations = defaultdict(dict)
+    for account in BankAccount.objects.filter(merchant_id__in={k[0] for k in automatic}):
+        destinations[account.merchant_id][account.currency] = account
+    for key, batch in automatic.items():
+        amount = balances.get(key, 0)
+        if amount <= 0:
+            result.skipped_payouts[batch.public_id] = "nothing available"
+            continue
+        if batch.currency not in destinations[batch.merchant_id]:
+            result.skipped_payouts[batch.public_id] = "no bank account"
+            continue
+        local_today = timezone.localdate(now, timezone=_zone(batch.merchant.timezone))
+        arrival = max(payout_arrival_date(merchant=batch.merchant, day=batch.day), local_today)
+        result.payouts.append(
+            payout_create(
+                merchant=batch.merchant,
+                livemode=batch.livemode,
+                amount=amount,
+                currency=batch.currency,
+                automatic=True,
+                settlement_batch=batch,
+                arrival_date=arrival,
+                description=f"Settlement {batch.day.isoformat()}",
+            )
+        )
+
+
+def _zone(name: str):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)

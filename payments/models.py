@@ -407,3 +407,109 @@ class Transaction(MerchantOwned):
 
     def __str__(self) -> str:
         return self.public_id
+
+
+# --- Checkout sessions (hosted checkout, issue #7) --------------------------------------
+
+
+def new_cs_id() -> str:
+    return new_id("cs")
+
+
+class CheckoutSessionStatus(models.TextChoices):
+    OPEN = "open"
+    COMPLETE = "complete"
+    EXPIRED = "expired"
+
+
+class CheckoutSessionPaymentStatus(models.TextChoices):
+    UNPAID = "unpaid"
+    PAID = "paid"
+
+
+CHECKOUT_SESSION_TRANSITIONS: dict[str, set[str]] = {
+    CheckoutSessionStatus.OPEN: {CheckoutSessionStatus.COMPLETE, CheckoutSessionStatus.EXPIRED},
+    CheckoutSessionStatus.COMPLETE: set(),
+    CheckoutSessionStatus.EXPIRED: set(),
+}
+
+
+class CheckoutSession(MerchantOwned):
+    """A hosted payment page for an amount the merchant's server fixed (DESIGN.md §4).
+
+    The session creates its PaymentIntent once (on the first attempt to pay), so however
+    many cards are tried it is paid at most once; completion is a conditional update.
+    """
+
+    public_id = models.CharField(max_length=40, unique=True, default=new_cs_id, editable=False)
+    mode = models.CharField(max_length=16, default="payment")
+    status = models.CharField(
+        max_length=16,
+        choices=CheckoutSessionStatus.choices,
+        default=CheckoutSessionStatus.OPEN,
+    )
+    payment_status = models.CharField(
+        max_length=16,
+        choices=CheckoutSessionPaymentStatus.choices,
+        default=CheckoutSessionPaymentStatus.UNPAID,
+    )
+    amount_total = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    # [{id, name, quantity, unit_amount, amount_total}]: fixed at creation, never changed.
+    line_items = models.JSONField(default=list, blank=True)
+    payment_method_types = models.JSONField(default=list)
+    capture_method = models.CharField(
+        max_length=20, choices=CaptureMethod.choices, default=CaptureMethod.AUTOMATIC
+    )
+    payment_intent = models.OneToOneField(
+        PaymentIntent,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="checkout_session",
+    )
+    success_url = models.CharField(max_length=2048)
+    cancel_url = models.CharField(max_length=2048, blank=True)
+    customer_email = models.CharField(max_length=512, blank=True)
+    client_reference_id = models.CharField(max_length=200, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    expires_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)  # carried by events
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=CheckoutSessionStatus.values),
+                name="payments_checkoutsession_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_status__in=CheckoutSessionPaymentStatus.values),
+                name="payments_checkoutsession_payment_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_total__gt=0), name="payments_checkoutsession_amount_positive"
+            ),
+            # Complete means paid, and paid means complete: the page never shows a paid
+            # session as payable, nor a complete one as unpaid.
+            models.CheckConstraint(
+                condition=Q(status="complete", payment_status="paid")
+                | (~Q(status="complete") & Q(payment_status="unpaid")),
+                name="payments_checkoutsession_complete_is_paid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["merchant", "livemode", "-created_at", "-id"], name="payments_cs_list"
+            ),
+            # The beat sweeper: open sessions past their expiry.
+            models.Index(
+                fields=["expires_at"],
+                name="payments_cs_open_expires",
+                condition=Q(status="open"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id

@@ -36,3 +36,12 @@ def sweep_unknown_transactions() -> int:
 @shared_task(name="payments.cancel_expired_authorizations")
 def cancel_expired_authorizations() -> int:
     return payment_intent_cancel_expired_authorizations()
+
+
+@shared_task(name="payments.sweep_checkout_sessions")
+def sweep_checkout_sessions() -> dict:
+    """Complete open checkout sessions whose payment went through unseen; expire the ones
+    past expires_at (each with its event)."""
+    from payments.services.checkout import checkout_sessions_sweep
+
+    return checkout_sessions_sweep()

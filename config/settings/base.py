@@ -178,6 +178,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "payments.cancel_expired_authorizations",
         "schedule": 3600.0,
     },
+    # Checkout sessions past expires_at expire (and paid ones nobody saw complete).
+    "payments.sweep_checkout_sessions": {
+        "task": "payments.sweep_checkout_sessions",
+        "schedule": 60.0,
+    },
     # Settlement: each merchant's day is settled within 10 minutes of its local cutoff;
     # payouts go to the bank on their arrival date; reconciliation of yesterday's report.
     "settlement.settle_due": {"task": "settlement.settle_due", "schedule": 600.0},

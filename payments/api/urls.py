@@ -2,6 +2,7 @@ from django.urls import path, re_path
 
 from core.api.views import unrecognized
 from payments.api import charges, payment_intents, payment_methods, refunds
+from payments.api import checkout as checkout_views
 from payments.api import customers as customer_views
 
 # /v1/... routes. One view per operation (STYLE.md); names "<entity>-<action>".
@@ -61,6 +62,29 @@ urlpatterns: list = [
     path("charges/<str:charge_id>", charges.ChargeDetailView.as_view(), name="charge-detail"),
     path("refunds", refunds.RefundListCreateView.as_view(), name="refund-list"),
     path("refunds/<str:refund_id>", refunds.RefundDetailView.as_view(), name="refund-detail"),
+]
+
+urlpatterns += [
+    path(
+        "checkout/sessions",
+        checkout_views.CheckoutSessionListCreateView.as_view(),
+        name="checkout_session-list",
+    ),
+    path(
+        "checkout/sessions/<str:session_id>",
+        checkout_views.CheckoutSessionDetailView.as_view(),
+        name="checkout_session-detail",
+    ),
+    path(
+        "checkout/sessions/<str:session_id>/expire",
+        checkout_views.CheckoutSessionExpireView.as_view(),
+        name="checkout_session-expire",
+    ),
+    path(
+        "checkout/sessions/<str:session_id>/line_items",
+        checkout_views.CheckoutSessionLineItemsView.as_view(),
+        name="checkout_session-line_items",
+    ),
 ]
 
 # Keep this last: any other /v1 URL answers Stripe's 404 "Unrecognized request URL".

@@ -51,3 +51,8 @@ check-deploy: venv
 	DATABASE_URL=postgres://gateway@127.0.0.1:5432/gateway REDIS_URL=redis://127.0.0.1:6379/0 \
 	GATEWAY_VAULT_KEYS=k1:$$(head -c 32 /dev/urandom | base64) GATEWAY_FINGERPRINT_KEY=placeholder \
 	$(PY) manage.py check --deploy --fail-level WARNING
+
+# Benchmarks (not tests): production-like processes on loopback; prints a table and writes
+# bench-results/bench.json. BENCH_ARGS="--quick" for a short smoke run.
+bench: venv
+	$(PY) scripts/bench.py $(BENCH_ARGS)

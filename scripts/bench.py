@@ -1,0 +1,672 @@
+"""`make bench`: the gateway as in production, measured on loopback, bounded in time.
+
+Starts PostgreSQL and Redis (scripts/services.sh), a fresh `gateway_bench` database,
+gunicorn with workers sized to the machine, and a Celery worker; then measures card
+payments per second at several concurrencies (p50/p95/p99 per endpoint), the manual-capture
+and refund flows, and the database's own limit for the same SQL (pgbench running exactly the
+statements one payment makes, taken from PostgreSQL's statement log of a real payment).
+Other parts (webhook deliveries, settlement) run their own scripts when present. Prints a
+table and writes bench-results/bench.json.
+
+The load generator shares the machine's cores with the server: numbers are a floor.
+"""
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv" / "bin" / "python")
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+BASE = f"http://127.0.0.1:{PORT}"
+DB_NAME = "gateway_bench"
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+# --- environment --------------------------------------------------------------------------
+
+
+def start_services() -> dict:
+    out = subprocess.run(
+        [str(ROOT / "scripts" / "services.sh"), "start"], capture_output=True, text=True, check=True
+    ).stdout
+    env = dict(line.split("=", 1) for line in out.split() if "=" in line)
+    base_db = env["DATABASE_URL"].rsplit("/", 1)[0]
+    env["PG_ADMIN_URL"] = base_db + "/postgres"
+    env["DATABASE_URL"] = f"{base_db}/{DB_NAME}"
+    env["REDIS_URL"] = env["REDIS_URL"].rsplit("/", 1)[0] + "/12"
+    return env
+
+
+def psql(url: str, sql: str) -> str:
+    run = subprocess.run(
+        ["psql", url, "-v", "ON_ERROR_STOP=1", "-tAc", sql], capture_output=True, text=True
+    )
+    if run.returncode != 0:
+        raise RuntimeError(f"psql failed: {run.stderr.strip()}\n{sql[:300]}")
+    return run.stdout.strip()
+
+
+def server_env(services: dict) -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "bench-secret-key-" + "x" * 40,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": services["DATABASE_URL"],
+        "REDIS_URL": services["REDIS_URL"],
+        "GATEWAY_VAULT_KEYS": "bench1:YmVuY2gtdmF1bHQta2V5LXRoaXJ0eS10d28tYnl0ZXM=",
+        "GATEWAY_FINGERPRINT_KEY": "bench-fingerprint",
+        "GATEWAY_BASE_URL": BASE,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def manage(env: dict, *args: str) -> str:
+    return subprocess.run(
+        [PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
+
+
+class Processes:
+    def __init__(self):
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, args: list[str], env: dict, name: str) -> subprocess.Popen:
+        logfile = open(Path(tempfile.gettempdir()) / f"bench-{name}.log", "w")  # noqa: SIM115
+        proc = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def wait_ready(timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{BASE}/readyz", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("the gateway did not become ready")
+
+
+# --- load ---------------------------------------------------------------------------------
+
+
+def luhn_card(prefix: str = "4") -> str:
+    body = prefix + "".join(random.choice("0123456789") for _ in range(15 - len(prefix)))
+    for digit in "0123456789":
+        candidate = body + digit
+        total = 0
+        for i, ch in enumerate(reversed(candidate)):
+            v = int(ch) * (2 if i % 2 else 1)
+            total += v - 9 if v > 9 else v
+        if total % 10 == 0:
+            return candidate
+    raise AssertionError
+
+
+def card_data() -> dict:
+    # A fresh card for every payment: one card reused thousands of times would trip the
+    # sandbox issuer's velocity check and credit limit, which is not what we measure.
+    return {
+        "payment_method_data[type]": "card",
+        "payment_method_data[card][number]": luhn_card(),
+        "payment_method_data[card][exp_month]": "12",
+        "payment_method_data[card][exp_year]": str(time.gmtime().tm_year + 3),
+        "payment_method_data[card][cvc]": "123",
+    }
+
+
+def flow_payment(call) -> None:
+    intent = call("create", "/v1/payment_intents", {"amount": 1500000, "currency": "idr"})
+    if intent is not None:
+        confirmed = call("confirm", f"/v1/payment_intents/{intent['id']}/confirm", card_data())
+        if confirmed is not None and confirmed["status"] != "succeeded":
+            call.error("confirm_not_succeeded")
+
+
+def flow_manual_capture(call) -> None:
+    intent = call(
+        "create_confirm_manual",
+        "/v1/payment_intents",
+        {
+            "amount": 1500000,
+            "currency": "idr",
+            "capture_method": "manual",
+            "confirm": "true",
+            **card_data(),
+        },
+    )
+    if intent is not None:
+        call(
+            "capture", f"/v1/payment_intents/{intent['id']}/capture", {"amount_to_capture": 1000000}
+        )
+
+
+def flow_refund(call) -> None:
+    intent = call(
+        "create_confirm",
+        "/v1/payment_intents",
+        {"amount": 1500000, "currency": "idr", "confirm": "true", **card_data()},
+    )
+    if intent is not None:
+        call("refund", "/v1/refunds", {"payment_intent": intent["id"], "amount": 500000})
+
+
+class _Caller:
+    """POSTs with a fresh Idempotency-Key, timing each call by endpoint label."""
+
+    def __init__(self, key: str, latencies: dict, errors: dict, lock: threading.Lock):
+        self.session = requests.Session()
+        self.session.auth = (key, "")
+        self.latencies, self.errors, self.lock = latencies, errors, lock
+
+    def __call__(self, label: str, path: str, data: dict):
+        started = time.perf_counter()
+        try:
+            response = self.session.post(
+                BASE + path, data=data, timeout=30, headers={"Idempotency-Key": str(uuid.uuid4())}
+            )
+        except requests.RequestException:
+            self.error(label)
+            return None
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            self.error(f"{label}:{response.status_code}")
+            return None
+        with self.lock:
+            self.latencies.setdefault(label, []).append(elapsed)
+        return response.json()
+
+    def error(self, label: str) -> None:
+        with self.lock:
+            self.errors[label] = self.errors.get(label, 0) + 1
+
+
+def run_load(flow, *, key: str, concurrency: int, seconds: float) -> dict:
+    latencies: dict[str, list[float]] = {}
+    errors: dict[str, int] = {}
+    lock = threading.Lock()
+    flows_done = [0]
+    stop_at = time.monotonic() + seconds
+
+    def worker():
+        call = _Caller(key, latencies, errors, lock)
+        while time.monotonic() < stop_at:
+            flow(call)
+            with lock:
+                flows_done[0] += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    began = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - began
+    endpoints = {}
+    for label, values in sorted(latencies.items()):
+        values.sort()
+        endpoints[label] = {
+            "count": len(values),
+            "p50_ms": round(_pct(values, 50), 1),
+            "p95_ms": round(_pct(values, 95), 1),
+            "p99_ms": round(_pct(values, 99), 1),
+            "mean_ms": round(statistics.fmean(values), 1),
+        }
+    return {
+        "concurrency": concurrency,
+        "seconds": round(elapsed, 2),
+        "flows": flows_done[0],
+        "flows_per_second": round(flows_done[0] / elapsed, 1),
+        "errors": errors,
+        "endpoints": endpoints,
+    }
+
+
+def _pct(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    index = min(len(values) - 1, max(0, round(pct / 100 * len(values)) - 1))
+    return values[index]
+
+
+# --- the database's own limit: pgbench on the SQL of one real payment -----------------------
+
+# Prefixed random ids (pi_..., sbx_auth_...): the random part has capitals or digits, which
+# tells it from enum values such as 'requires_payment_method'.
+_ID_LITERAL = re.compile(
+    r"'([a-z]{2,8}(?:_[a-z]+)?)_((?=[A-Za-z0-9_-]*[A-Z0-9])[A-Za-z0-9_-]{12,})'"
+)
+_UUID_LITERAL = re.compile(r"'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'")
+_HEX64 = re.compile(r"'[0-9a-f]{64}'")
+
+
+def capture_payment_sql(services: dict, env: dict, key: str) -> tuple[list[str], dict]:
+    """Statements (with BEGIN/COMMIT) of one create + confirm, from PostgreSQL's log."""
+    admin = services["PG_ADMIN_URL"]
+    services_dir = os.environ.get("GATEWAY_SERVICES_DIR") or str(
+        Path(tempfile.gettempdir()) / "gateway-services"
+    )
+    log_path = Path(services_dir) / "pg.log"
+    before = table_last_ids(services["DATABASE_URL"])
+    psql(admin, f"ALTER DATABASE {DB_NAME} SET log_statement = 'all'")
+    try:
+        script = f"""
+import django, json
+from urllib.parse import urlencode
+django.setup()
+from django.db import connection
+from django.test import Client
+client = Client(HTTP_AUTHORIZATION="Bearer {key}")
+FORM = "application/x-www-form-urlencoded"
+with connection.cursor() as c: c.execute("SELECT 'bench-capture-start'")
+intent = client.post("/v1/payment_intents", "amount=1500000&currency=idr", content_type=FORM,
+                     HTTP_IDEMPOTENCY_KEY="{uuid.uuid4()}").json()
+data = {json.dumps(card_data())}
+r = client.post(f"/v1/payment_intents/{{intent['id']}}/confirm", urlencode(data),
+                content_type=FORM, HTTP_IDEMPOTENCY_KEY="{uuid.uuid4()}")
+assert r.status_code == 200, r.content
+with connection.cursor() as c: c.execute("SELECT 'bench-capture-end'")
+"""
+        run = subprocess.run(
+            [PY, "-c", script],
+            cwd=ROOT,
+            env={**env, "DJANGO_ALLOWED_HOSTS": "*"},
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        psql(admin, f"ALTER DATABASE {DB_NAME} RESET log_statement")
+    if run.returncode != 0:
+        raise RuntimeError(f"capturing a payment's SQL failed:\n{run.stderr[-2000:]}")
+    text = log_path.read_text(errors="replace")
+    start = text.rfind("SELECT 'bench-capture-start'")
+    end = text.find("SELECT 'bench-capture-end'", start)
+    statements = []
+    for match in re.finditer(r"LOG:  statement: (.*?)(?=\n\S|\Z)", text[start:end], re.S):
+        sql = match.group(1).strip()
+        if "bench-capture" not in sql:
+            statements.append(" ".join(sql.split()))
+    return statements, before
+
+
+def _fresh_id(match: re.Match) -> str:
+    prefix, rest = match.group(1), match.group(2)
+    if prefix == "acct":  # the merchant's id: the same for every payment
+        return match.group(0)
+    return f"('{prefix}_' || substr(md5(random()::text) || md5(random()::text), 1, {len(rest)}))"
+
+
+def table_last_ids(url: str) -> dict[str, int]:
+    """The last id each table's sequence handed out (the next insert gets the one after)."""
+    tables = psql(
+        url,
+        """
+        SELECT table_name FROM information_schema.columns
+        WHERE table_schema = 'public' AND column_name = 'id'""",
+    ).split()
+    query = " UNION ALL ".join(
+        f"SELECT '{t}', coalesce(pg_sequence_last_value(pg_get_serial_sequence('{t}', 'id')), 0)"
+        for t in tables
+    )
+    out = psql(url, query)
+    return {t: int(n) for t, n in (line.split("|") for line in out.splitlines() if line)}
+
+
+def foreign_keys(url: str) -> dict[tuple[str, str], str]:
+    out = psql(
+        url,
+        """
+        SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text
+        FROM pg_constraint c
+        JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+        WHERE c.contype = 'f'""",
+    )
+    return {(t, col): target for t, col, target in (ln.split("|") for ln in out.splitlines() if ln)}
+
+
+def _split_values(text: str) -> list[str]:
+    """Split a VALUES tuple's inside at top-level commas (quotes and parentheses respected)."""
+    parts, depth, quoted, current = [], 0, False, []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quoted:
+            current.append(ch)
+            if ch == "'":
+                if i + 1 < len(text) and text[i + 1] == "'":
+                    current.append("'")
+                    i += 1
+                else:
+                    quoted = False
+        elif ch == "'":
+            quoted = True
+            current.append(ch)
+        elif ch in "([":
+            depth += 1
+            current.append(ch)
+        elif ch in ")]":
+            depth -= 1
+            current.append(ch)
+        elif ch == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    parts.append("".join(current).strip())
+    return parts
+
+
+_INSERT = re.compile(r'^INSERT INTO "(\w+)" \((.*?)\) VALUES \((.*)\) RETURNING "\w+"\."id"$', re.S)
+_COLUMN_EQ = re.compile(r'"(\w+)"\."(\w+)" = (\d+)')
+_SET_EQ = re.compile(r'(?<!\.)"(\w+)" = (\d+)')
+
+
+def pgbench_script(statements: list[str], *, before: dict, fks: dict, url: str) -> str:
+    """Make the captured statements repeatable by many clients at once.
+
+    Rows the payment inserts get fresh ids (RETURNING ... \\gset) that the later statements
+    use, as in the real request; unique random values (public ids, keys, hashes) are drawn
+    afresh; rows that already existed (the merchant, its key, its ledger accounts) stay the
+    same for every client, as they are for every real payment of one merchant.
+    """
+    inserted: dict[str, int] = {}
+    variables: dict[tuple[str, int], str] = {}
+
+    def ref(table: str | None, value: str) -> str:
+        if table is None:
+            return value
+        return f":{variables[(table, int(value))]}" if (table, int(value)) in variables else value
+
+    lines = []
+    for sql in statements:
+        sql = _ID_LITERAL.sub(_fresh_id, sql)
+        sql = _UUID_LITERAL.sub("(gen_random_uuid()::text)", sql)
+        sql = _HEX64.sub("(md5(random()::text) || md5(random()::text))", sql)
+        match = _INSERT.match(sql)
+        if match and "UNNEST" not in sql:
+            table, columns = (
+                match.group(1),
+                [c.strip().strip('"') for c in match.group(2).split(",")],
+            )
+            values = _split_values(match.group(3))
+            if len(values) == len(columns):
+                values = [
+                    ref(fks.get((table, col)), v) if v.isdigit() else v
+                    for col, v in zip(columns, values, strict=True)
+                ]
+                inserted[table] = inserted.get(table, 0) + 1
+                var = f"{table}_{inserted[table]}_"
+                variables[(table, before.get(table, 0) + inserted[table])] = var + "id"
+                cols = ", ".join(f'"{c}"' for c in columns)
+                lines.append(
+                    f'INSERT INTO "{table}" ({cols}) VALUES ({", ".join(values)}) '
+                    f'RETURNING "id" \\gset {var}'
+                )
+                continue
+        sql = _COLUMN_EQ.sub(
+            lambda m: (
+                f'"{m.group(1)}"."{m.group(2)}" = '
+                + ref(
+                    m.group(1) if m.group(2) == "id" else fks.get((m.group(1), m.group(2))),
+                    m.group(3),
+                )
+            ),
+            sql,
+        )
+        update = re.match(r'^UPDATE "(\w+)"', sql)
+        if update:
+            table = update.group(1)
+            sql = _SET_EQ.sub(
+                lambda m, t=table: f'"{m.group(1)}" = ' + ref(fks.get((t, m.group(1))), m.group(2)),
+                sql,
+            )
+        lines.append(sql.rstrip(";") + ";")
+    return "\n".join(lines) + "\n"
+
+
+def run_pgbench(script: str, services: dict, *, concurrency: int, seconds: int) -> dict:
+    path = Path(tempfile.gettempdir()) / "bench-payment.sql"
+    path.write_text(script)
+    url = services["DATABASE_URL"]
+    out = subprocess.run(
+        [
+            "pgbench",
+            "-n",
+            "-f",
+            str(path),
+            "-c",
+            str(concurrency),
+            "-j",
+            str(min(concurrency, 2)),
+            "-T",
+            str(seconds),
+            "-M",
+            "simple",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    tps = re.search(r"tps = ([\d.]+)", out.stdout)
+    failed = re.search(r"number of failed transactions: (\d+)", out.stdout)
+    return {
+        "concurrency": concurrency,
+        "tps": round(float(tps.group(1)), 1) if tps else None,
+        "failed": int(failed.group(1)) if failed else None,
+        "error": None if tps else (out.stderr or out.stdout)[-500:],
+    }
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=15, help="per load step")
+    parser.add_argument("--concurrency", default="1,8,32")
+    parser.add_argument("--quick", action="store_true", help="5 s steps, for a smoke run")
+    parser.add_argument("--skip-parts", default="", help="comma list: webhooks,settlement")
+    args = parser.parse_args()
+    seconds = 5 if args.quick else args.seconds
+    levels = [int(c) for c in args.concurrency.split(",")]
+    results: dict = {
+        "machine": {"cores": os.cpu_count()},
+        "note": ("load generator, gunicorn, worker, PostgreSQL and Redis share this machine"),
+    }
+
+    services = start_services()
+    psql(services["PG_ADMIN_URL"], f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    psql(services["PG_ADMIN_URL"], f"CREATE DATABASE {DB_NAME}")
+    subprocess.run(["redis-cli", "-u", services["REDIS_URL"], "flushdb"], capture_output=True)
+    env = server_env(services)
+    log("migrating the bench database")
+    manage(env, "migrate", "--noinput")
+    demo = json.loads(manage(env, "demo_merchant", "--json"))
+    key = demo["secret_key"]
+
+    procs = Processes()
+    workers = max(2, (os.cpu_count() or 2) * 2)
+    results["gunicorn"] = {"workers": workers, "threads": 2, "worker_class": "gthread"}
+    try:
+        procs.start(
+            [
+                str(ROOT / ".venv/bin/gunicorn"),
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{PORT}",
+                "--workers",
+                str(workers),
+                "--threads",
+                "2",
+                "--worker-class",
+                "gthread",
+                "--log-level",
+                "warning",
+            ],
+            env,
+            "gunicorn",
+        )
+        procs.start(
+            [
+                str(ROOT / ".venv/bin/celery"),
+                "-A",
+                "config",
+                "worker",
+                "--loglevel",
+                "WARNING",
+                "--concurrency",
+                "2",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            env,
+            "worker",
+        )
+        wait_ready()
+        log("warming up")
+        run_load(flow_payment, key=key, concurrency=4, seconds=2)
+
+        results["card_payments"] = []
+        for c in levels:
+            log(f"card payments at concurrency {c} for {seconds:g} s")
+            results["card_payments"].append(
+                run_load(flow_payment, key=key, concurrency=c, seconds=seconds)
+            )
+        log("manual capture and refund flows at concurrency 8")
+        results["manual_capture"] = run_load(
+            flow_manual_capture, key=key, concurrency=8, seconds=seconds
+        )
+        results["refunds"] = run_load(flow_refund, key=key, concurrency=8, seconds=seconds)
+    finally:
+        procs.stop()
+
+    log("pgbench on the SQL of one payment")
+    statements, before = capture_payment_sql(services, env, key)
+    url = services["DATABASE_URL"]
+    script = pgbench_script(statements, before=before, fks=foreign_keys(url), url=url)
+    results["payment_sql"] = {
+        "statements": len(statements),
+        "gateway_statements": sum(1 for s in statements if '"sandbox_' not in s),
+    }
+    results["pgbench"] = [
+        run_pgbench(script, services, concurrency=c, seconds=int(seconds)) for c in levels
+    ]
+    for http, db in zip(results["card_payments"], results["pgbench"], strict=True):
+        http["pgbench_tps"] = db["tps"]
+        http["ratio_to_pgbench"] = (
+            round(http["flows_per_second"] / db["tps"], 3) if db["tps"] else None
+        )
+
+    skip = set(filter(None, args.skip_parts.split(",")))
+    for part, script_name in (
+        ("webhooks", "bench_webhooks.py"),
+        ("settlement", "bench_settlement.py"),
+    ):
+        path = ROOT / "scripts" / script_name
+        if part in skip or not path.exists():
+            continue
+        log(f"{part}: scripts/{script_name}")
+        out = subprocess.run(
+            [PY, str(path)],
+            cwd=ROOT,
+            env={**os.environ, **services},
+            capture_output=True,
+            text=True,
+        )
+        try:
+            results[part] = json.loads(out.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            results[part] = {"error": (out.stderr or out.stdout)[-800:]}
+
+    out_dir = ROOT / "bench-results"
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / "bench.json").write_text(json.dumps(results, indent=2))
+    print_table(results)
+    print(f"\nwritten: {out_dir / 'bench.json'}")
+    return 0
+
+
+def print_table(results: dict) -> None:
+    print("\nCard payments (create + confirm, automatic capture, Idempotency-Key on each POST)")
+    print(
+        f"{'conc':>4} {'pay/s':>7} {'pgbench tps':>11} {'ratio':>6} {'create p50/p95/p99 ms':>24} "
+        f"{'confirm p50/p95/p99 ms':>24} {'errors':>7}"
+    )
+    for row in results.get("card_payments", []):
+        cr = row["endpoints"].get("create", {})
+        co = row["endpoints"].get("confirm", {})
+        print(
+            f"{row['concurrency']:>4} {row['flows_per_second']:>7} {row.get('pgbench_tps')!s:>11} "
+            f"{row.get('ratio_to_pgbench')!s:>6} "
+            f"{_triple(cr):>24} {_triple(co):>24} {sum(row['errors'].values()):>7}"
+        )
+    for name in ("manual_capture", "refunds"):
+        row = results.get(name)
+        if row:
+            eps = ", ".join(f"{k} {_triple(v)}" for k, v in row["endpoints"].items())
+            print(
+                f"{name}: {row['flows_per_second']} flows/s at c={row['concurrency']} ({eps} ms),"
+                f" errors {sum(row['errors'].values())}"
+            )
+    sql = results.get("payment_sql")
+    if sql:
+        print(
+            f"SQL statements per payment (create + confirm): {sql['statements']} "
+            f"({sql['gateway_statements']} gateway, the rest the in-process sandbox)"
+        )
+    for part in ("webhooks", "settlement"):
+        if part in results:
+            print(f"{part}: {json.dumps(results[part])}")
+
+
+def _triple(ep: dict) -> str:
+    if not ep:
+        return "-"
+    return f"{ep['p50_ms']}/{ep['p95_ms']}/{ep['p99_ms']}"
+
+
+if __name__ == "__main__":
+    if not shutil.which("pgbench"):
+        sys.exit("pgbench not found (it ships with PostgreSQL's client packages)")
+    sys.exit(main())

@@ -186,7 +186,7 @@ def _pool(target: Target, ip: IPAddress) -> urllib3.HTTPConnectionPool:
                 for old in list(_pools.values()):
                     old.close()
                 _pools.clear()
-            common = {"maxsize": 4, "block": False, "retries": False}
+            common = {"maxsize": 32, "block": False, "retries": False}
             if target.scheme == "https":
                 pool = urllib3.HTTPSConnectionPool(
                     str(ip),

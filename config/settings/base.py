@@ -162,6 +162,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's Django fixup closes the database connection around every task unless this is
+# set (a new PostgreSQL connection per task costs more than most tasks); it recycles them
+# after this many tasks instead.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=500)
 # The whole beat schedule lives here, in one place. Long schedules (webhook retries,
 # payout dates) are rows in the database that these periodic sweepers pick up.
 CELERY_BEAT_SCHEDULE: dict = {

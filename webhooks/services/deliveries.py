@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from merchants.models import Membership, Role
@@ -137,11 +137,21 @@ def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
     ]
 
 
+# Deliveries of the same event not finished yet (the event's pending_webhooks).
+_PENDING = Subquery(
+    WebhookDelivery.objects.filter(
+        event_id=OuterRef("event_id"), status__in=ACTIVE_DELIVERY_STATUSES
+    )
+    .order_by()
+    .values("event_id")
+    .annotate(count=Count("pk"))
+    .values("count")[:1]
+)
+
+
 def delivery_body(delivery: WebhookDelivery) -> bytes:
-    pending = WebhookDelivery.objects.filter(
-        event_id=delivery.event_id, status__in=ACTIVE_DELIVERY_STATUSES
-    ).count()
-    event = render_event(delivery.event, pending_webhooks=pending)
+    """The event as the Events API renders it (`delivery` annotated with _PENDING)."""
+    event = render_event(delivery.event, pending_webhooks=delivery.pending_webhooks or 0)
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -156,7 +166,11 @@ def delivery_send(*, delivery_id: int, lease_token: str, now: datetime | None = 
     ).update(lease_token=send_token, locked_until=now + SEND_LEASE)
     if not claimed:
         return "not_claimed"
-    delivery = WebhookDelivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
+    delivery = (
+        WebhookDelivery.objects.select_related("event", "endpoint")
+        .annotate(pending_webhooks=_PENDING)
+        .get(pk=delivery_id)
+    )
     endpoint = delivery.endpoint
     if not endpoint.is_enabled:
         with transaction.atomic():
@@ -190,6 +204,18 @@ def delivery_send(*, delivery_id: int, lease_token: str, now: datetime | None = 
     return _record(delivery=delivery, send_token=send_token, result=result, now=now)
 
 
+def _outcome(row: WebhookDelivery, *, ok: bool, gone: bool, number: int, now) -> tuple:
+    """(status, next_attempt_at, outcome) after attempt `number` of `row`."""
+    if ok:
+        return DeliveryStatus.SUCCEEDED, None, "succeeded"
+    if gone:
+        return DeliveryStatus.FAILED, None, "gone"
+    next_at = now + retry_delay(number)
+    if next_at - row.created_at > GIVE_UP_AFTER:
+        return DeliveryStatus.FAILED, None, "failed"
+    return DeliveryStatus.RETRYING, next_at, "retrying"
+
+
 def _record(*, delivery: WebhookDelivery, send_token: str, result: PostResult, now) -> str:
     code = result.status_code
     ok = code is not None and 200 <= code < 300
@@ -197,43 +223,43 @@ def _record(*, delivery: WebhookDelivery, send_token: str, result: PostResult, n
     error = result.error
     if code is not None and 300 <= code < 400 and not error:
         error = "redirects are not followed"
+    number = delivery.attempt_count + 1  # exact while our lease holds the row
+    status, next_at, outcome = _outcome(delivery, ok=ok, gone=gone, number=number, now=now)
+    assert status in DELIVERY_TRANSITIONS[delivery.status], (delivery.status, status)
+    attempt = DeliveryAttempt(
+        number=number,
+        attempted_at=now,
+        url=delivery.endpoint.url[:2048],
+        status_code=code,
+        duration_ms=result.duration_ms,
+        response_excerpt=result.excerpt[:RESPONSE_EXCERPT_BYTES],
+        error=error,
+        succeeded=ok,
+    )
     with transaction.atomic():
-        row = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
-        number = row.attempt_count + 1
-        DeliveryAttempt.objects.create(
-            delivery=row,
-            number=number,
-            attempted_at=now,
-            url=delivery.endpoint.url[:2048],
-            status_code=code,
-            duration_ms=result.duration_ms,
-            response_excerpt=result.excerpt[:RESPONSE_EXCERPT_BYTES],
-            error=error,
-            succeeded=ok,
+        # The usual case: one conditional UPDATE, valid only while the lease is ours.
+        updated = WebhookDelivery.objects.filter(pk=delivery.pk, lease_token=send_token).update(
+            status=status,
+            next_attempt_at=next_at,
+            attempt_count=number,
+            last_attempt_at=now,
+            succeeded_at=now if ok else None,
+            locked_until=None,
+            lease_token="",
+            updated_at=now,
         )
-        row.attempt_count = number
-        row.last_attempt_at = now
-        fields = ["attempt_count", "last_attempt_at", "updated_at"]
-        outcome = "lease_lost"
-        if row.lease_token == send_token and row.status in ACTIVE_DELIVERY_STATUSES:
-            if ok:
-                status, next_at, outcome = DeliveryStatus.SUCCEEDED, None, "succeeded"
-                row.succeeded_at = now
-                fields.append("succeeded_at")
-            elif gone:
-                status, next_at, outcome = DeliveryStatus.FAILED, None, "gone"
-            else:
-                next_at = now + retry_delay(number)
-                if next_at - row.created_at > GIVE_UP_AFTER:
-                    status, next_at, outcome = DeliveryStatus.FAILED, None, "failed"
-                else:
-                    status, outcome = DeliveryStatus.RETRYING, "retrying"
-            assert status in DELIVERY_TRANSITIONS[row.status], (row.status, status)
-            row.status, row.next_attempt_at = status, next_at
-            row.locked_until, row.lease_token = None, ""
-            fields += ["status", "next_attempt_at", "locked_until", "lease_token"]
-        row.save(update_fields=fields)
-        _endpoint_health(delivery.endpoint, ok=ok, gone=gone, now=now)
+        if not updated:
+            # The lease ran out during the POST (a stalled worker) and the row may have
+            # moved on: log the attempt under the next free number, leave the state alone.
+            row = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+            number = attempt.number = row.attempt_count + 1
+            row.attempt_count, row.last_attempt_at = number, now
+            row.save(update_fields=["attempt_count", "last_attempt_at", "updated_at"])
+            outcome = "lease_lost"
+        attempt.delivery_id = delivery.pk
+        attempt.save()
+        if not (ok and delivery.endpoint.failing_since is None):  # else nothing changes
+            _endpoint_health(delivery.endpoint, ok=ok, gone=gone, now=now)
     return outcome
 
 

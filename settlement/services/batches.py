@@ -15,7 +15,6 @@ day's batch taken; it goes into the batch of the day being closed by the next ru
 """
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -219,41 +218,42 @@ def _schedule_payouts(result: SettlementResult, *, now: dt.datetime) -> None:
     """One automatic payout per merchant, mode and currency settled by this run, of the
     whole available balance (which also holds returned failed payouts, and may be
     negative after refunds), attached to the run's latest batch of that currency."""
-    from settlement.services.ledger import available_balances
-    from settlement.services.payouts import payout_create
+    from settlement.services.payouts import payouts_create_automatic
 
     latest: dict[tuple, SettlementBatch] = {}
     for batch in sorted(result.batches, key=lambda b: b.day):
         latest[(batch.merchant_id, batch.livemode, batch.currency)] = batch
-    automatic = {k: b for k, b in latest.items() if b.merchant.payouts_automatic}
+    automatic = [b for b in latest.values() if b.merchant.payouts_automatic]
     if not automatic:
         return
-    balances = available_balances(keys=list(automatic))
-    destinations = defaultdict(dict)
-    for account in BankAccount.objects.filter(merchant_id__in={k[0] for k in automatic}):
-        destinations[account.merchant_id][account.currency] = account
-    for key, batch in automatic.items():
-        amount = balances.get(key, 0)
-        if amount <= 0:
-            result.skipped_payouts[batch.public_id] = "nothing available"
-            continue
-        if batch.currency not in destinations[batch.merchant_id]:
+    destinations = {
+        (a.merchant_id, a.currency): a
+        for a in BankAccount.objects.filter(merchant_id__in={b.merchant_id for b in automatic})
+    }
+    items = []
+    for batch in automatic:
+        destination = destinations.get((batch.merchant_id, batch.currency))
+        if destination is None:
             result.skipped_payouts[batch.public_id] = "no bank account"
             continue
         local_today = timezone.localdate(now, timezone=_zone(batch.merchant.timezone))
         arrival = max(payout_arrival_date(merchant=batch.merchant, day=batch.day), local_today)
-        result.payouts.append(
-            payout_create(
-                merchant=batch.merchant,
-                livemode=batch.livemode,
-                amount=amount,
-                currency=batch.currency,
-                automatic=True,
-                settlement_batch=batch,
-                arrival_date=arrival,
-                description=f"Settlement {batch.day.isoformat()}",
-            )
+        items.append(
+            {
+                "merchant": batch.merchant,
+                "livemode": batch.livemode,
+                "currency": batch.currency,
+                "destination": destination,
+                "settlement_batch": batch,
+                "arrival_date": arrival,
+                "description": f"Settlement {batch.day.isoformat()}",
+            }
         )
+    result.payouts = payouts_create_automatic(items=items)
+    paid = {p.settlement_batch_id for p in result.payouts}
+    for item in items:
+        if item["settlement_batch"].pk not in paid:
+            result.skipped_payouts[item["settlement_batch"].public_id] = "nothing available"
 
 
 def _zone(name: str):

@@ -380,3 +380,112 @@ def payouts_resolve_stale(*, older_than: dt.timedelta = dt.timedelta(minutes=5))
     for pk in ids:
         payout_resolve(payout_pk=pk)
     return len(ids)
+
+
+def payouts_create_automatic(*, items: list[dict]) -> list[Payout]:
+    """The settlement run's automatic payouts, in bulk: one statement per table whatever
+    the number of merchants. Each item: merchant, livemode, currency, destination,
+    settlement_batch, arrival_date. The amount of each is the whole available balance,
+    read under a lock on the available accounts (so a concurrent manual payout cannot
+    take the same money); items with nothing available are skipped.
+
+    Call inside the settlement run's transaction."""
+    from settlement.models import Journal, JournalEntry
+
+    keys = [(i["merchant"].pk, i["livemode"], i["currency"]) for i in items]
+    LedgerAccount.objects.bulk_create(
+        [
+            LedgerAccount(merchant_id=m, livemode=live, currency=cur, kind=kind)
+            for m, live, cur in keys
+            for kind in (AccountKind.AVAILABLE, AccountKind.IN_TRANSIT)
+        ],
+        ignore_conflicts=True,
+    )
+    accounts = {
+        (a.merchant_id, a.livemode, a.currency, a.kind): a.pk
+        for a in LedgerAccount.objects.select_for_update()
+        .filter(
+            merchant_id__in={k[0] for k in keys},
+            kind__in=[AccountKind.AVAILABLE, AccountKind.IN_TRANSIT],
+        )
+        .order_by("pk")
+    }
+    from settlement.services.ledger import available_balances
+
+    balances = available_balances(keys=keys)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    payouts, journals, bts = [], [], []
+    for item, key in zip(items, keys, strict=True):
+        amount = balances.get(key, 0)
+        if amount <= 0:
+            continue
+        payout = Payout(
+            public_id=new_po_id(),
+            merchant=item["merchant"],
+            livemode=item["livemode"],
+            amount=amount,
+            currency=item["currency"],
+            automatic=True,
+            arrival_date=item["arrival_date"],
+            destination=item["destination"],
+            description=item.get("description", ""),
+            settlement_batch=item["settlement_batch"],
+            created_at=now,
+        )
+        payouts.append(payout)
+        journals.append(
+            Journal(
+                kind="payout",
+                reference=payout.public_id,
+                merchant_id=key[0],
+                livemode=key[1],
+                description=f"payout {payout.public_id}",
+                created_at=now,
+            )
+        )
+    Journal.objects.bulk_create(journals)
+    entries = []
+    for payout, journal in zip(payouts, journals, strict=True):
+        m, live, cur = payout.merchant_id, payout.livemode, payout.currency
+        entries += [
+            JournalEntry(
+                journal=journal,
+                account_id=accounts[(m, live, cur, AccountKind.AVAILABLE)],
+                currency=cur,
+                amount=payout.amount,
+            ),
+            JournalEntry(
+                journal=journal,
+                account_id=accounts[(m, live, cur, AccountKind.IN_TRANSIT)],
+                currency=cur,
+                amount=-payout.amount,
+            ),
+        ]
+        bts.append(
+            BalanceTransaction(
+                merchant_id=m,
+                livemode=live,
+                type=BalanceTransactionType.PAYOUT,
+                status=BalanceTransactionStatus.AVAILABLE,
+                currency=cur,
+                amount=-payout.amount,
+                fee=0,
+                net=-payout.amount,
+                source=payout.public_id,
+                reference=payout.public_id,
+                description=payout.description or "GATEWAY PAYOUT",
+                journal=journal,
+                settlement_date=today,
+                available_on=today,
+                created_at=now,
+            )
+        )
+    JournalEntry.objects.bulk_create(entries)
+    BalanceTransaction.objects.bulk_create(bts)
+    for payout, bt in zip(payouts, bts, strict=True):
+        payout.balance_transaction = bt
+    Payout.objects.bulk_create(payouts)
+    for payout in payouts:
+        _emit(payout, "created")
+    return payouts

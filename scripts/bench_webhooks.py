@@ -1,7 +1,7 @@
 """Webhook deliveries per second with one Celery worker to a local receiver.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python scripts/bench_webhooks.py \
-        [--deliveries 3000] [--pool threads] [--concurrency 16]
+        [--deliveries 5000] [--pool prefork] [--concurrency 2] [--events-per-transaction 500]
 
 Migrates the database it is given, creates a merchant with one test-mode endpoint that
 points at a receiver in this process (127.0.0.1, HTTP/1.1 keep-alive, answers 200), writes
@@ -51,9 +51,16 @@ class Receiver(BaseHTTPRequestHandler):
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--deliveries", type=int, default=3000)
-    parser.add_argument("--pool", default="threads", help="threads, prefork, solo, gevent")
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--deliveries", type=int, default=5000)
+    parser.add_argument("--pool", default="prefork", help="prefork, threads, solo")
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument(
+        "--events-per-transaction",
+        type=int,
+        default=500,
+        help="events written per transaction: the deliveries of one transaction share task "
+        "messages (20 each); 1 is the worst case, one message per delivery",
+    )
     args = parser.parse_args()
 
     import django
@@ -79,9 +86,10 @@ def main() -> None:
     endpoint, _ = webhook_endpoint_create(
         merchant=merchant, livemode=False, url=url, enabled_events=["*"]
     )
-    for start in range(0, args.deliveries, 500):
+    step = args.events_per_transaction
+    for start in range(0, args.deliveries, step):
         with transaction.atomic():
-            for n in range(start, min(start + 500, args.deliveries)):
+            for n in range(start, min(start + step, args.deliveries)):
                 event_create(
                     merchant=merchant, livemode=False, type="customer.created",
                     object_id=f"cus_bench{n}", object_version=1,
@@ -118,6 +126,7 @@ def main() -> None:
                 "seconds_with_worker_startup": round(done - started, 3),
                 "received": Receiver.count,
                 "worker": f"-P {args.pool} -c {args.concurrency}",
+                "events_per_transaction": step,
                 "database": django.db.connection.vendor,
             }
         )

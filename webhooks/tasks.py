@@ -2,17 +2,17 @@ from datetime import datetime
 
 from celery import shared_task
 
-from webhooks.services.deliveries import delivery_send, delivery_sweep
+from webhooks.services.deliveries import deliveries_send, delivery_sweep
 from webhooks.services.inbound import inbound_callback_process
 
 
 @shared_task(name="webhooks.deliver", ignore_result=True)
-def deliver(delivery_id: int, lease_token: str, now: str | None = None) -> str:
-    """One attempt of a delivery. Idempotent: a duplicate or stale message does nothing.
-    `now` (ISO 8601) replaces the clock; only tests that advance time pass it."""
-    return delivery_send(
-        delivery_id=delivery_id,
-        lease_token=lease_token,
+def deliver(claims: list[list], now: str | None = None) -> list[str]:
+    """One attempt of each delivery in `claims` ([[delivery id, lease token], ...]).
+    Idempotent: a duplicate or stale message does nothing. `now` (ISO 8601) replaces the
+    clock; only tests that advance time pass it."""
+    return deliveries_send(
+        claims=[(int(pk), str(token)) for pk, token in claims],
         now=datetime.fromisoformat(now) if now else None,
     )
 

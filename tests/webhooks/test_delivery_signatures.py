@@ -115,7 +115,7 @@ def test_a_delivery_signed_more_than_five_minutes_ago_is_rejected_by_both_librar
         merchant=merchant, livemode=False, public_id=endpoint["id"],
         event_id=json.loads(fresh["body"])["id"],
     )  # fmt: skip
-    [(delivery_id, token)] = queued
+    [([[delivery_id, token]],)] = queued  # one task message, a batch of one
     delivery_send(
         delivery_id=delivery_id, lease_token=token, now=timezone.now() - timedelta(minutes=6)
     )

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from merchants.models import Membership, Role
@@ -47,8 +47,9 @@ GIVE_UP_AFTER = timedelta(days=3)  # a delivery still failing this long after it
 DISABLE_AFTER = timedelta(days=3)  # an endpoint with no success for this long is disabled
 # How long a dispatched message may sit in the broker before the sweeper sends it again.
 DISPATCH_LEASE = timedelta(minutes=2)
-# How long a worker owns a delivery while it POSTs (the HTTP timeout is 10 s).
-SEND_LEASE = timedelta(seconds=60)
+# How long a worker owns a batch of deliveries while it POSTs them (20 x 10 s at most).
+SEND_LEASE = timedelta(minutes=5)
+DISPATCH_BATCH = 20  # deliveries per task message
 
 
 def retry_delay(attempts_made: int) -> timedelta:
@@ -60,18 +61,41 @@ def _token() -> str:
     return secrets.token_hex(16)
 
 
-def _enqueue(pks: Iterable[int], token: str, *, now: datetime | None = None) -> None:
-    """Send the deliveries once the current transaction commits."""
-    from webhooks.tasks import deliver  # tasks import this module
+class _Dispatch:
+    """Deliveries created in one transaction, sent in batches once it commits."""
 
-    pks = list(pks)
-    when = now.isoformat() if now is not None else None
+    def __init__(self, now: datetime | None):
+        self.now = now
+        self.claims: list[tuple[int, str]] = []
 
-    def send() -> None:
-        for pk in pks:
-            deliver.delay(*((pk, token, when) if when else (pk, token)))
+    def send(self) -> None:
+        from webhooks.tasks import deliver  # tasks import this module
 
-    transaction.on_commit(send)
+        when = self.now.isoformat() if self.now is not None else None
+        for start in range(0, len(self.claims), DISPATCH_BATCH):
+            batch = [list(claim) for claim in self.claims[start : start + DISPATCH_BATCH]]
+            deliver.delay(*((batch, when) if when else (batch,)))
+
+
+def _enqueue(claims: Iterable[tuple[int, str]], *, now: datetime | None = None) -> None:
+    """Send the deliveries once the current transaction commits. Deliveries created in one
+    transaction (an API call, a bulk job) share their task messages, DISPATCH_BATCH each."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        dispatch = _Dispatch(now)
+        dispatch.claims.extend(claims)
+        dispatch.send()
+        return
+    dispatch = getattr(connection, "_webhooks_dispatch", None)
+    # Still waiting for this transaction's commit? (Rolled back or sent: start another.)
+    live = dispatch is not None and any(
+        entry[1] == dispatch.send for entry in connection.run_on_commit
+    )
+    if not live or dispatch.now != now:
+        dispatch = _Dispatch(now)
+        connection._webhooks_dispatch = dispatch
+        transaction.on_commit(dispatch.send)
+    dispatch.claims.extend(claims)
 
 
 def deliveries_create(
@@ -94,7 +118,7 @@ def deliveries_create(
             for endpoint in endpoints
         ]
     )
-    _enqueue([d.pk for d in deliveries], token)
+    _enqueue([(d.pk, token) for d in deliveries])
     return deliveries
 
 
@@ -122,7 +146,7 @@ def delivery_sweep(*, now: datetime | None = None, batch: int = 1000, batches: i
                 WebhookDelivery.objects.filter(pk__in=pks).update(
                     lease_token=token, locked_until=now + DISPATCH_LEASE
                 )
-                _enqueue(pks, token, now=explicit)
+                _enqueue([(pk, token) for pk in pks], now=explicit)
         total += len(pks)
         if len(pks) < batch:
             break
@@ -156,52 +180,66 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
 
 
 def delivery_send(*, delivery_id: int, lease_token: str, now: datetime | None = None) -> str:
-    """Make one attempt of a delivery if `lease_token` still holds it. Idempotent: a stale
-    or duplicate message finds the token changed and does nothing. Returns the outcome."""
+    """One delivery: see deliveries_send."""
+    return deliveries_send(claims=[(delivery_id, lease_token)], now=now)[0]
+
+
+def deliveries_send(*, claims: list[tuple[int, str]], now: datetime | None = None) -> list[str]:
+    """Make one attempt of each delivery whose lease token in `claims` still holds it.
+    Idempotent: a stale or duplicate message finds its token changed and does nothing.
+    Returns an outcome per claim ("succeeded", "retrying", "failed", "not_claimed", ...)."""
     now = now or timezone.now()
     send_token = _token()
-    # Phase 1: claim (one UPDATE, its own short transaction).
-    claimed = WebhookDelivery.objects.filter(
-        pk=delivery_id, lease_token=lease_token, status__in=ACTIVE_DELIVERY_STATUSES
-    ).update(lease_token=send_token, locked_until=now + SEND_LEASE)
-    if not claimed:
-        return "not_claimed"
-    delivery = (
+    # Phase 1: claim (conditional UPDATEs in autocommit, no transaction left open).
+    by_token: dict[str, list[int]] = {}
+    for pk, token in claims:
+        by_token.setdefault(token, []).append(pk)
+    for token, pks in by_token.items():
+        WebhookDelivery.objects.filter(
+            pk__in=pks, lease_token=token, status__in=ACTIVE_DELIVERY_STATUSES
+        ).update(lease_token=send_token, locked_until=now + SEND_LEASE)
+    deliveries = list(
         WebhookDelivery.objects.select_related("event", "endpoint")
         .annotate(pending_webhooks=_PENDING)
-        .get(pk=delivery_id)
+        .filter(pk__in=[pk for pk, _ in claims], lease_token=send_token)
+        .order_by("pk")
     )
-    endpoint = delivery.endpoint
-    if not endpoint.is_enabled:
-        with transaction.atomic():
-            WebhookDelivery.objects.filter(pk=delivery_id, lease_token=send_token).update(
-                status=DeliveryStatus.FAILED, next_attempt_at=None, locked_until=None,
-                lease_token="", updated_at=now,
-            )  # fmt: skip
-        return "endpoint_disabled"
+    outcomes: dict[int, str] = {}
+    disabled = [d.pk for d in deliveries if not d.endpoint.is_enabled]
+    if disabled:
+        WebhookDelivery.objects.filter(pk__in=disabled, lease_token=send_token).update(
+            status=DeliveryStatus.FAILED, next_attempt_at=None, locked_until=None,
+            lease_token="", updated_at=now,
+        )  # fmt: skip
+        outcomes.update(dict.fromkeys(disabled, "endpoint_disabled"))
+    # Phase 2: the POSTs, with no transaction open.
+    results = [(d, _post(d, now)) for d in deliveries if d.pk not in outcomes]
+    # Phase 3: record every attempt and the next states in one short transaction.
+    if results:
+        outcomes.update(_record(results=results, send_token=send_token, now=now))
+    return [outcomes.get(pk, "not_claimed") for pk, _ in claims]
 
-    # Phase 2: the POST, with no transaction open.
+
+def _post(delivery: WebhookDelivery, now: datetime) -> PostResult:
+    endpoint = delivery.endpoint
     body = delivery_body(delivery)
-    timestamp = int(now.timestamp())
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": "Gateway-Webhooks/1.0",
         **signature_headers(
             secrets_=signing_secrets(endpoint, now),
             msg_id=delivery.event.public_id,  # stable across retries: receivers dedupe on it
-            timestamp=timestamp,
+            timestamp=int(now.timestamp()),
             body=body,
         ),
     }
-    result = safe_post(
+    return safe_post(
         endpoint.url,
         body=body,
         headers=headers,
         livemode=endpoint.livemode,
         timeout=settings.GATEWAY_WEBHOOKS_TIMEOUT_SECONDS,
     )
-    # Phase 3: record.
-    return _record(delivery=delivery, send_token=send_token, result=result, now=now)
 
 
 def _outcome(row: WebhookDelivery, *, ok: bool, gone: bool, number: int, now) -> tuple:
@@ -216,51 +254,74 @@ def _outcome(row: WebhookDelivery, *, ok: bool, gone: bool, number: int, now) ->
     return DeliveryStatus.RETRYING, next_at, "retrying"
 
 
-def _record(*, delivery: WebhookDelivery, send_token: str, result: PostResult, now) -> str:
-    code = result.status_code
-    ok = code is not None and 200 <= code < 300
-    gone = code == 410
-    error = result.error
-    if code is not None and 300 <= code < 400 and not error:
-        error = "redirects are not followed"
-    number = delivery.attempt_count + 1  # exact while our lease holds the row
-    status, next_at, outcome = _outcome(delivery, ok=ok, gone=gone, number=number, now=now)
-    assert status in DELIVERY_TRANSITIONS[delivery.status], (delivery.status, status)
-    attempt = DeliveryAttempt(
-        number=number,
-        attempted_at=now,
-        url=delivery.endpoint.url[:2048],
-        status_code=code,
-        duration_ms=result.duration_ms,
-        response_excerpt=result.excerpt[:RESPONSE_EXCERPT_BYTES],
-        error=error,
-        succeeded=ok,
-    )
+def _record(
+    *, results: list[tuple[WebhookDelivery, PostResult]], send_token: str, now: datetime
+) -> dict[int, str]:
+    outcomes: dict[int, str] = {}
+    attempts = []
+    succeeded: list[int] = []
+    healthy_again: dict[int, WebhookEndpoint] = {}
     with transaction.atomic():
-        # The usual case: one conditional UPDATE, valid only while the lease is ours.
-        updated = WebhookDelivery.objects.filter(pk=delivery.pk, lease_token=send_token).update(
-            status=status,
-            next_attempt_at=next_at,
-            attempt_count=number,
-            last_attempt_at=now,
-            succeeded_at=now if ok else None,
-            locked_until=None,
-            lease_token="",
-            updated_at=now,
-        )
-        if not updated:
-            # The lease ran out during the POST (a stalled worker) and the row may have
-            # moved on: log the attempt under the next free number, leave the state alone.
-            row = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
-            number = attempt.number = row.attempt_count + 1
-            row.attempt_count, row.last_attempt_at = number, now
-            row.save(update_fields=["attempt_count", "last_attempt_at", "updated_at"])
-            outcome = "lease_lost"
-        attempt.delivery_id = delivery.pk
-        attempt.save()
-        if not (ok and delivery.endpoint.failing_since is None):  # else nothing changes
-            _endpoint_health(delivery.endpoint, ok=ok, gone=gone, now=now)
-    return outcome
+        # Lock the batch's rows for these few statements: the attempt numbers are exact,
+        # and a row whose lease ran out during the POSTs (a stalled worker) is not moved.
+        current = {
+            pk: (token, count)
+            for pk, token, count in WebhookDelivery.objects.select_for_update()
+            .filter(pk__in=[d.pk for d, _ in results])
+            .order_by("pk")
+            .values_list("pk", "lease_token", "attempt_count")
+        }
+        for delivery, result in results:
+            token, count = current[delivery.pk]
+            code = result.status_code
+            ok = code is not None and 200 <= code < 300
+            gone = code == 410
+            error = result.error
+            if code is not None and 300 <= code < 400 and not error:
+                error = "redirects are not followed"
+            number = count + 1
+            attempts.append(
+                DeliveryAttempt(
+                    delivery_id=delivery.pk,
+                    number=number,
+                    attempted_at=now,
+                    url=delivery.endpoint.url[:2048],
+                    status_code=code,
+                    duration_ms=result.duration_ms,
+                    response_excerpt=result.excerpt[:RESPONSE_EXCERPT_BYTES],
+                    error=error,
+                    succeeded=ok,
+                )
+            )
+            if token != send_token:
+                WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                    attempt_count=number, last_attempt_at=now, updated_at=now
+                )
+                outcomes[delivery.pk] = "lease_lost"
+                continue
+            status, next_at, outcome = _outcome(delivery, ok=ok, gone=gone, number=number, now=now)
+            assert status in DELIVERY_TRANSITIONS[delivery.status], (delivery.status, status)
+            outcomes[delivery.pk] = outcome
+            if ok:
+                succeeded.append(delivery.pk)
+                if delivery.endpoint.failing_since is not None:
+                    healthy_again[delivery.endpoint_id] = delivery.endpoint
+                continue
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                status=status, next_attempt_at=next_at, attempt_count=number,
+                last_attempt_at=now, locked_until=None, lease_token="", updated_at=now,
+            )  # fmt: skip
+            _endpoint_health(delivery.endpoint, ok=False, gone=gone, now=now)
+        if succeeded:  # the usual case: one statement for the whole batch
+            WebhookDelivery.objects.filter(pk__in=succeeded).update(
+                status=DeliveryStatus.SUCCEEDED, next_attempt_at=None,
+                attempt_count=F("attempt_count") + 1, last_attempt_at=now, succeeded_at=now,
+                locked_until=None, lease_token="", updated_at=now,
+            )  # fmt: skip
+        for endpoint in healthy_again.values():
+            _endpoint_health(endpoint, ok=True, gone=False, now=now)
+        DeliveryAttempt.objects.bulk_create(attempts)
+    return outcomes
 
 
 def _endpoint_health(endpoint: WebhookEndpoint, *, ok: bool, gone: bool, now: datetime) -> None:

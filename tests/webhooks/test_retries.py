@@ -119,3 +119,19 @@ def test_an_endpoint_failing_for_three_days_is_disabled_and_its_deliveries_fail(
     assert (shown["status"], shown["disabled_reason"]) == ("disabled", "failing")
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["owner@example.com"]
+
+
+def test_a_duplicate_task_message_sends_nothing_twice(api_client, receiver, monkeypatch):
+    from webhooks.services.deliveries import delivery_send
+
+    hook = receiver()
+    _endpoint(api_client, hook.url)
+    queued = []
+    monkeypatch.setattr("webhooks.tasks.deliver.delay", lambda *args: queued.append(args))
+    api_client.post("/v1/customers", {"email": "a@example.com"})
+    [([[delivery_id, token]],)] = queued
+    assert delivery_send(delivery_id=delivery_id, lease_token=token) == "succeeded"
+    assert delivery_send(delivery_id=delivery_id, lease_token=token) == "not_claimed"
+    assert delivery_sweep() == 0
+    assert len(hook.requests) == 1
+    assert WebhookDelivery.objects.get().attempts.count() == 1

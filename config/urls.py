@@ -34,6 +34,8 @@ urlpatterns = [
         name="api-docs",
     ),
     path("payments/", include("payments.urls")),
+    path("checkout/", include("payments.checkout_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("sandbox/", include("sandbox.urls")),
     path("admin/", admin.site.urls),
 ]

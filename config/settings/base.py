@@ -40,9 +40,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
+    "core.cors.CorsMiddleware",  # browser calls to /v1 with a publishable key
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -50,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "payments.card_testing.PublishableKeyCardLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -121,6 +124,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("id", "Bahasa Indonesia")]
 TIME_ZONE = "UTC"
 USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 # Outgoing mail (password resets, endpoint-disabled notices). Console by default.
@@ -282,6 +286,35 @@ GATEWAY_FINGERPRINT_KEY = env("GATEWAY_FINGERPRINT_KEY")
 # How long the sandbox connector waits for the card network; past it the outcome is unknown
 # and an inquiry under the same reference settles it.
 GATEWAY_SANDBOX_TIMEOUT_SECONDS = env.float("GATEWAY_SANDBOX_TIMEOUT_SECONDS", default=10.0)
+
+# --- Hosted checkout (issue #7) ----------------------------------------------------------
+# The Content-Security-Policy of the checkout pages (and the sandbox shop): first-party
+# scripts with a nonce and Subresource Integrity, no inline script or style, never framed.
+# The rest of the site keeps SECURE_CSP unset until its pages are ready for it.
+GATEWAY_CHECKOUT_CSP = {
+    "default-src": ["'none'"],
+    "script-src": ["<CSP_NONCE_SENTINEL>"],  # django.utils.csp.CSP.NONCE: nonce only
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
+    "object-src": ["'none'"],
+}
+# Card-testing defence: attempts with card details on the checkout page and with a
+# publishable key on /v1 (payment methods, confirms), counted in the cache (Redis).
+GATEWAY_CARD_ATTEMPTS_PER_SESSION = env.int("GATEWAY_CARD_ATTEMPTS_PER_SESSION", default=10)
+GATEWAY_CARD_ATTEMPTS_PER_SESSION_WINDOW = env.int(
+    "GATEWAY_CARD_ATTEMPTS_PER_SESSION_WINDOW", default=24 * 3600
+)
+GATEWAY_CARD_ATTEMPTS_PER_IP = env.int("GATEWAY_CARD_ATTEMPTS_PER_IP", default=20)
+GATEWAY_CARD_ATTEMPTS_PER_IP_WINDOW = env.int("GATEWAY_CARD_ATTEMPTS_PER_IP_WINDOW", default=600)
+GATEWAY_CARD_ATTEMPTS_PER_CARD = env.int("GATEWAY_CARD_ATTEMPTS_PER_CARD", default=5)
+GATEWAY_CARD_ATTEMPTS_PER_CARD_WINDOW = env.int(
+    "GATEWAY_CARD_ATTEMPTS_PER_CARD_WINDOW", default=600
+)
 
 # --- Webhooks (DESIGN.md §8) ------------------------------------------------------------
 # Test-mode endpoints may be on localhost or a private network (a developer's receiver);

@@ -17,6 +17,11 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 STATIC_ROOT = DATA_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Every test client is 127.0.0.1 and the cards are the same few test numbers, so the
+# card-testing limits (per IP and per card, in one shared cache) would trip across tests;
+# the tests of those limits set their own.
+GATEWAY_CARD_ATTEMPTS_PER_IP = 100_000
+GATEWAY_CARD_ATTEMPTS_PER_CARD = 100_000
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not :memory:, so that a live server thread and a worker process share it.

@@ -1,0 +1,327 @@
+"""The hosted checkout page (/checkout/<cs_id>): card payments for a CheckoutSession.
+
+The page works without JavaScript (a plain form POST, redirects, a meta refresh while a
+payment is processing); htmx enhances it: the form region is swapped with the
+"checkout/page.html#card_form" partial and a status fragment polls every 2 s. The amount
+and currency come from the session only: nothing the browser sends can change them.
+Every response carries the strict Content-Security-Policy of GATEWAY_CHECKOUT_CSP.
+"""
+
+import re
+from decimal import Decimal
+from functools import wraps
+from urllib.parse import urlsplit
+
+from babel.numbers import format_currency
+from django.conf import settings
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from core.errors import CardError, InvalidRequestError, StateConflictError
+from core.money import currency_exponent
+from core.ratelimit import TooManyAttemptsError, card_attempt
+from payments.card_testing import client_ip, fingerprint_or_none
+from payments.cards import normalize_number
+from payments.models import CheckoutSession, CheckoutSessionStatus, PaymentIntentStatus
+from payments.selectors.checkout import checkout_session_for_page
+from payments.services.checkout import (
+    CheckoutSessionClosedError,
+    checkout_session_expire_if_due,
+    checkout_session_pay_card,
+    checkout_session_sync,
+)
+
+# Stripe's error codes, in words a customer understands (never the issuer's reason for a
+# lost or stolen card, which would help a thief).
+CARD_MESSAGES = {
+    "incorrect_number": _("Your card number is not valid. Check it and try again."),
+    "invalid_number": _("Your card number is not valid. Check it and try again."),
+    "invalid_expiry_month": _("The expiry date is not valid."),
+    "invalid_expiry_year": _("The expiry date is not valid."),
+    "expired_card": _("Your card has expired. Use another card."),
+    "invalid_cvc": _("The security code is not valid."),
+    "incorrect_cvc": _("The security code is incorrect. Check the back of your card."),
+    "insufficient_funds": _("Your card does not have enough funds. Use another card."),
+    "processing_error": _("We could not reach your bank. Wait a moment and try again."),
+    "authentication_failure": _(
+        "Your bank could not confirm this payment. Try again or use another card."
+    ),
+    "payment_intent_authentication_failure": _(
+        "Your bank could not confirm this payment. Try again or use another card."
+    ),
+    "card_declined": _("Your card was declined. Use another card or contact your bank."),
+}
+DECLINED = CARD_MESSAGES["card_declined"]
+RATE_LIMITED = _(
+    "Too many payment attempts. Wait a few minutes before trying again, or use another "
+    "payment method."
+)
+ALREADY_PAID = _("This order has already been paid. It cannot be paid again.")
+IN_PROGRESS = _("A payment for this order is already being processed.")
+EXPIRED = _("This checkout page has expired.")
+FIELD_MESSAGES = {
+    "number": _("Enter a valid card number."),
+    "exp": _("Enter the expiry date as MM / YY."),
+    "cvc": _("Enter the security code."),
+}
+
+
+def checkout_csp(view):
+    """Give the response the checkout CSP (a copy per response: a view may widen
+    form-action for the bank's 3-D Secure page)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if getattr(response, "_csp_config", None) is None:
+            response._csp_config = {
+                key: list(value) for key, value in settings.GATEWAY_CHECKOUT_CSP.items()
+            }
+        return response
+
+    return wrapped
+
+
+def _allow_form_redirect(response: HttpResponse, url: str) -> HttpResponse:
+    """A form POST answered by a redirect to another origin (the issuer's 3-D Secure page)
+    is checked against form-action: allow exactly that origin."""
+    parts = urlsplit(url)
+    config = {key: list(value) for key, value in settings.GATEWAY_CHECKOUT_CSP.items()}
+    if parts.scheme in ("http", "https") and parts.netloc:
+        config["form-action"].append(f"{parts.scheme}://{parts.netloc}")
+    response._csp_config = config
+    return response
+
+
+# --- formatting -----------------------------------------------------------------------
+
+
+def format_amount(amount: int, currency: str) -> str:
+    """Rp65.000 / $12.50: the currency's exponent (core.money) and the page language's
+    conventions (Babel). Rupiah show no decimals when they are zero, as Indonesians write
+    them."""
+    exponent = currency_exponent(currency)
+    value = Decimal(amount).scaleb(-exponent)
+    language = (get_language() or "en").split("-")[0]
+    locale = "id_ID" if language == "id" else ("en_ID" if currency == "idr" else "en")
+    if currency == "idr" and amount % 10**exponent == 0:
+        return format_currency(value, "IDR", format="¤#,##0", locale=locale, currency_digits=False)
+    return format_currency(value, currency.upper(), locale=locale)
+
+
+def success_url_for(session: CheckoutSession) -> str:
+    return session.success_url.replace("{CHECKOUT_SESSION_ID}", session.public_id)
+
+
+def _state(session: CheckoutSession) -> str:
+    if session.status == CheckoutSessionStatus.COMPLETE:
+        return "complete"
+    if session.status == CheckoutSessionStatus.EXPIRED:
+        return "expired"
+    intent = session.payment_intent
+    if intent is not None and intent.status == PaymentIntentStatus.PROCESSING:
+        return "processing"
+    if intent is not None and intent.status == PaymentIntentStatus.REQUIRES_ACTION:
+        return "action"
+    return "pay"
+
+
+def _context(session: CheckoutSession, **extra) -> dict:
+    items = [
+        {
+            "name": item["name"],
+            "quantity": item["quantity"],
+            "unit": format_amount(item["unit_amount"], session.currency),
+            "total": format_amount(item["amount_total"], session.currency),
+        }
+        for item in session.line_items
+    ]
+    intent = session.payment_intent
+    next_action = (intent.next_action or {}) if intent is not None else {}
+    context = {
+        "session": session,
+        "cs_id": session.public_id,
+        "merchant_name": session.merchant.name,
+        "items": items,
+        "total": format_amount(session.amount_total, session.currency),
+        "state": _state(session),
+        "success_url": success_url_for(session),
+        "cancel_url": session.cancel_url,
+        "test_mode": not session.livemode,
+        "action_url": (next_action.get("redirect_to_url") or {}).get("url", ""),
+        "errors": {},
+        "form_error": "",
+        "values": {},
+        "pay_url": reverse("checkout:page", args=[session.public_id]),
+    }
+    context.update(extra)
+    return context
+
+
+def _page(request, session: CheckoutSession, *, status: int = 200, partial: str = "", **extra):
+    template = "checkout/page.html" + (f"#{partial}" if partial else "")
+    response = render(request, template, _context(session, **extra), status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _session_or_404(session_id: str) -> CheckoutSession:
+    session = checkout_session_for_page(public_id=session_id)
+    if session is None:
+        raise Http404("No such checkout session")
+    return checkout_session_expire_if_due(session=session)
+
+
+def _go(request, url: str) -> HttpResponse:
+    """Navigate the browser: HX-Redirect for htmx (a full page load), 303 otherwise."""
+    if request.htmx:
+        response = HttpResponse(status=200)
+        response["HX-Redirect"] = url
+    else:
+        response = HttpResponseRedirect(url, status=303)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- views ----------------------------------------------------------------------------
+
+
+@never_cache
+@checkout_csp
+@require_http_methods(["GET", "POST"])
+def page(request, session_id: str):
+    session = _session_or_404(session_id)
+    if request.method == "GET":
+        return _page(request, session)
+    return _pay(request, session)
+
+
+def _field_errors(exc: CardError) -> dict:
+    param = (exc.param or "").rsplit("[", 1)[-1].rstrip("]")
+    field = {"exp_month": "exp", "exp_year": "exp", "number": "number", "cvc": "cvc"}.get(param)
+    return {field: CARD_MESSAGES.get(exc.code or "", FIELD_MESSAGES[field])} if field else {}
+
+
+def _parse_expiry(value: str) -> tuple[str, str]:
+    digits = re.sub(r"\D", "", value or "")
+    if len(digits) == 4:
+        return digits[:2], digits[2:]
+    if len(digits) == 6:
+        return digits[:2], digits[2:]
+    if len(digits) == 3:
+        return digits[:1], digits[1:]
+    return "", ""
+
+
+def _pay(request, session: CheckoutSession) -> HttpResponse:
+    partial = "card_form" if request.htmx else ""
+    values = {"name": request.POST.get("name", "").strip()[:200], "exp": ""}
+    if session.status != CheckoutSessionStatus.OPEN:
+        # A complete session can never be paid again; an expired one takes nothing.
+        if request.htmx:
+            return _go(request, reverse("checkout:page", args=[session.public_id]))
+        message = ALREADY_PAID if session.status == CheckoutSessionStatus.COMPLETE else EXPIRED
+        return _page(request, session, status=409, partial=partial, form_error=message)
+    number = normalize_number(request.POST.get("number", ""))[:19]
+    exp = request.POST.get("exp", "")
+    cvc = request.POST.get("cvc", "").strip()[:4]
+    values["exp"] = exp.strip()[:7]
+    try:
+        card_attempt(
+            ip=client_ip(request),
+            session_id=session.public_id,
+            fingerprint=fingerprint_or_none(number),
+        )
+    except TooManyAttemptsError:
+        return _page(
+            request, session, status=429, partial=partial, form_error=RATE_LIMITED, values=values
+        )
+    errors = {}
+    if not number:
+        errors["number"] = FIELD_MESSAGES["number"]
+    exp_month, exp_year = _parse_expiry(exp)
+    if not exp_month:
+        errors["exp"] = FIELD_MESSAGES["exp"]
+    if not cvc:
+        errors["cvc"] = FIELD_MESSAGES["cvc"]
+    if errors:
+        return _page(request, session, status=400, partial=partial, errors=errors, values=values)
+    try:
+        session = checkout_session_pay_card(
+            session=session,
+            number=number,
+            exp_month=exp_month,
+            exp_year=exp_year,
+            cvc=cvc,
+            name=values["name"],
+            customer_ip=client_ip(request),
+        )
+    except CardError as exc:
+        session.refresh_from_db()
+        errors = _field_errors(exc)
+        form_error = "" if errors else _decline_message(exc.code, exc.decline_code)
+        return _page(
+            request,
+            session,
+            status=402,
+            partial=partial,
+            errors=errors,
+            form_error=form_error,
+            values=values,
+        )
+    except CheckoutSessionClosedError:
+        session = checkout_session_for_page(public_id=session.public_id)
+        return _page(request, session, status=409, partial=partial, form_error=ALREADY_PAID)
+    except StateConflictError:
+        return _page(request, session, status=409, partial=partial, form_error=IN_PROGRESS)
+    except InvalidRequestError:
+        return _page(
+            request, session, status=400, partial=partial, form_error=DECLINED, values=values
+        )
+    intent = session.payment_intent
+    if session.status == CheckoutSessionStatus.OPEN and intent.status == "requires_action":
+        url = intent.next_action["redirect_to_url"]["url"]
+        return _allow_form_redirect(_go(request, url), url)
+    return _go(request, reverse("checkout:page", args=[session.public_id]))
+
+
+def _decline_message(code: str | None, decline_code: str | None) -> str:
+    for key in (decline_code, code):
+        if key in CARD_MESSAGES and key not in ("lost_card", "stolen_card", "fraudulent"):
+            return CARD_MESSAGES[key]
+    return DECLINED
+
+
+@never_cache
+@checkout_csp
+@require_GET
+def status(request, session_id: str):
+    """The processing state's fragment, polled every 2 s: the same fragment while the
+    payment is being decided, then the browser moves on to the page (success, or the
+    form with the reason)."""
+    session = checkout_session_sync(session=_session_or_404(session_id))
+    if _state(session) == "processing":
+        return _page(request, session, partial="status")
+    return _go(request, reverse("checkout:page", args=[session.public_id]))
+
+
+@never_cache
+@checkout_csp
+@require_GET
+def authentication_return(request, session_id: str):
+    """The customer is back from 3-D Secure (through payments' authentication_return,
+    which asked the network for the result): success, processing, or the form with the
+    reason the bank gave."""
+    session = checkout_session_sync(session=_session_or_404(session_id))
+    intent = session.payment_intent
+    error = (intent.last_payment_error or {}) if intent is not None else {}
+    if _state(session) == "pay" and error:
+        message = _decline_message(error.get("code"), error.get("decline_code"))
+        return _page(request, session, status=402, form_error=message)
+    return HttpResponseRedirect(reverse("checkout:page", args=[session.public_id]))

@@ -5,6 +5,10 @@ import logging
 import re
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+# The Idempotency-Key of the API request being served, for the events it causes.
+idempotency_key_var: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "idempotency_key", default=""
+)
 
 # Runs of digits separated by at most one space or dash: the shapes card numbers are
 # written in ("4242424242424242", "4242 4242 4242 4242", "4242-4242-4242-4242").

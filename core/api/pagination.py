@@ -113,9 +113,21 @@ def paginate(
         )
     scoped = queryset
     created = params.get("created") or {}
-    lookups = {"eq": "", "gt": "__gt", "gte": "__gte", "lt": "__lt", "lte": "__lte"}
+    # `created` is whole seconds and created_at is not: "created in second X" is the
+    # interval [X, X+1), so gt X starts at X+1 and lte X ends before X+1.
     for op, seconds in created.items():
-        queryset = queryset.filter(**{f"created_at{lookups[op]}": _epoch(seconds)})
+        if op == "eq":
+            queryset = queryset.filter(
+                created_at__gte=_epoch(seconds), created_at__lt=_epoch(seconds + 1)
+            )
+        elif op == "gt":
+            queryset = queryset.filter(created_at__gte=_epoch(seconds + 1))
+        elif op == "gte":
+            queryset = queryset.filter(created_at__gte=_epoch(seconds))
+        elif op == "lt":
+            queryset = queryset.filter(created_at__lt=_epoch(seconds))
+        else:  # lte
+            queryset = queryset.filter(created_at__lt=_epoch(seconds + 1))
 
     backwards = "ending_before" in params
     cursor_param = "ending_before" if backwards else "starting_after"

@@ -25,6 +25,7 @@ from core.api.params import parse_query
 from core.api.parsers import FormParser, JSONParser
 from core.api.schema import APIKeyAuthenticationScheme  # noqa: F401  (registers it)
 from core.errors import AuthenticationError, PermissionDeniedError
+from core.logging import idempotency_key_var
 
 
 class StripeAPIView(APIView):
@@ -102,6 +103,7 @@ class StripeAPIView(APIView):
                 replay["Original-Request"] = claim.row.request_id
             return replay
         store = True
+        token = idempotency_key_var.set(key)  # events caused by this request carry the key
         try:
             response = handler(request, *args, **kwargs)
         except Exception as exc:
@@ -109,6 +111,8 @@ class StripeAPIView(APIView):
             # (Stripe does the same), so the client may fix and retry with the same key.
             store = not isinstance(exc, ParameterError | ValidationError)
             response = self.handle_exception(exc)
+        finally:
+            idempotency_key_var.reset(token)
         if store and response.status_code < 500:
             idempotency_complete(claim, status=response.status_code, body=response.data)
         else:

@@ -86,9 +86,7 @@ def test_an_unknown_cursor_is_a_400_resource_missing(api_client, customers):
     assert error["message"] == "No such customer: 'cus_nope'"
 
 
-def test_another_merchants_id_is_an_unknown_cursor(
-    api_client, customers, other_merchant
-):
+def test_another_merchants_id_is_an_unknown_cursor(api_client, customers, other_merchant):
     theirs = customer_create(merchant=other_merchant, livemode=False)
     response = api_client.get(f"/v1/customers?starting_after={theirs.public_id}")
     assert response.status_code == 400
@@ -107,3 +105,27 @@ def test_a_page_costs_one_query_plus_one_for_the_cursor(api_client, customers):
     customer_queries = [q for q in queries.captured_queries if "payments_customer" in q["sql"]]
     assert len(customer_queries) == 2
     assert "LIMIT 4" in customer_queries[-1]["sql"]
+
+
+@pytest.mark.django_db
+def test_created_filters_treat_a_unix_second_as_the_whole_second(api_client, merchant):
+    from datetime import UTC, datetime
+
+    from payments.models import Customer
+
+    at = datetime(2026, 1, 1, 12, 0, 0, 500000, tzinfo=UTC)  # half way through second X
+    x = int(at.timestamp())
+    customer = Customer.objects.create(merchant=merchant, created_at=at)
+
+    def ids(**params):
+        query = "&".join(f"created[{op}]={value}" for op, value in params.items())
+        return [c["id"] for c in api_client.get(f"/v1/customers?{query}").json()["data"]]
+
+    assert ids(gt=x) == []
+    assert ids(gte=x) == [customer.public_id]
+    assert ids(lt=x) == []
+    assert ids(lte=x) == [customer.public_id]
+    assert ids(gt=x - 1) == [customer.public_id]
+    assert ids(lt=x + 1) == [customer.public_id]
+    exact = api_client.get(f"/v1/customers?created={x}").json()["data"]
+    assert [c["id"] for c in exact] == [customer.public_id]

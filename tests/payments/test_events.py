@@ -85,3 +85,17 @@ def test_events_belong_to_the_merchant_and_mode_of_the_change(api_client, mercha
     event = Event.objects.get(type="customer.created")
     assert (event.merchant_id, event.livemode) == (merchant.pk, False)
     assert event.request_id.startswith("req_")
+
+
+def test_events_carry_the_idempotency_key_of_the_request_that_caused_them(api_client):
+    intent = api_client.post(
+        "/v1/payment_intents",
+        {"amount": 5000, "currency": "idr", "payment_method": "pm_card_visa", "confirm": "true"},
+        HTTP_IDEMPOTENCY_KEY="order-77",
+    ).json()
+    keys = set(
+        Event.objects.filter(object_id=intent["id"]).values_list("idempotency_key", flat=True)
+    )
+    assert keys == {"order-77"}
+    customer = api_client.post("/v1/customers", {"email": "x@example.com"}).json()
+    assert Event.objects.get(object_id=customer["id"]).idempotency_key == ""

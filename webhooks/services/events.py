@@ -2,7 +2,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from core.logging import request_id_var
+from core.logging import idempotency_key_var, request_id_var
 from merchants.models import Merchant
 from webhooks.models import DeliveryReason, Event, WebhookEndpoint, WebhookEndpointStatus
 from webhooks.services.deliveries import deliveries_create
@@ -33,7 +33,7 @@ def event_write(
         object_version=object_version,
         data=data,
         request_id="" if request_id == "-" else request_id,
-        idempotency_key=idempotency_key,
+        idempotency_key=idempotency_key or idempotency_key_var.get(),
         created_at=now or timezone.now(),
     )
 

@@ -599,6 +599,10 @@ def main() -> int:
         )
 
     skip = set(filter(None, args.skip_parts.split(",")))
+    sizes = {
+        "webhooks": ["--deliveries", "1000" if args.quick else "5000"],
+        "settlement": ["--transactions", "100000", "--merchants", "100"] if args.quick else [],
+    }
     for part, script_name in (
         ("webhooks", "bench_webhooks.py"),
         ("settlement", "bench_settlement.py"),
@@ -606,9 +610,9 @@ def main() -> int:
         path = ROOT / "scripts" / script_name
         if part in skip or not path.exists():
             continue
-        log(f"{part}: scripts/{script_name}")
+        log(f"{part}: scripts/{script_name} {' '.join(sizes[part])}")
         out = subprocess.run(
-            [PY, str(path)],
+            [PY, str(path), *sizes[part]],
             cwd=ROOT,
             env={**os.environ, **services},
             capture_output=True,

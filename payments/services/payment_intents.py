@@ -63,6 +63,17 @@ def _locked(intent_pk: int) -> PaymentIntent:
     ).get(pk=intent_pk)
 
 
+def _locked_charge(charge_pk: int, intent: PaymentIntent) -> Charge:
+    """The charge under its row lock, sharing the intent's already loaded relations (the
+    events rendered later would otherwise load each of them again)."""
+    charge = Charge.objects.select_for_update().get(pk=charge_pk)
+    charge.payment_intent = intent
+    charge.merchant = intent.merchant
+    if charge.payment_method_id == intent.payment_method_id:
+        charge.payment_method = intent.payment_method
+    return charge
+
+
 def _move(intent: PaymentIntent, status: str) -> None:
     if status != intent.status and status not in PAYMENT_INTENT_TRANSITIONS[intent.status]:
         raise StateConflictError(
@@ -137,7 +148,7 @@ def payment_intent_create(
             param="capture_method",
         )
     with transaction.atomic():
-        intent = PaymentIntent.objects.create(
+        intent = PaymentIntent(
             merchant=merchant,
             livemode=livemode,
             amount=amount,
@@ -154,10 +165,11 @@ def payment_intent_create(
             statement_descriptor=statement_descriptor,
             metadata=metadata_initial(metadata),
             return_url=return_url,
-            client_secret="",
         )
+        # public_id is drawn when the object is built, so the secret is known before the
+        # INSERT: one statement, not an insert and an update.
         intent.client_secret = f"{intent.public_id}_secret_{secrets.token_urlsafe(18)}"
-        intent.save(update_fields=["client_secret"])
+        intent.save(force_insert=True)
         _emit_intent(intent, "created")
     return intent
 
@@ -218,7 +230,7 @@ def payment_intent_update(*, intent: PaymentIntent, changes: dict) -> PaymentInt
 
 @dataclass(frozen=True)
 class _Attempt:
-    intent_pk: int
+    intent: PaymentIntent  # as committed by phase 1
     charge_pk: int
     transaction_pk: int
     reference: str
@@ -258,9 +270,7 @@ def payment_intent_confirm(
         capture_method=capture_method,
         receipt_email=receipt_email,
     )
-    fresh = PaymentIntent.objects.select_related("merchant", "payment_method").get(
-        pk=attempt.intent_pk
-    )
+    fresh = attempt.intent
     pm = fresh.payment_method
     request = CardAuthorization(
         reference=attempt.reference,
@@ -394,7 +404,7 @@ def _begin_authorization(
             "next_action",
             "latest_charge",
         )
-    return _Attempt(intent.pk, charge.pk, txn.pk, txn.public_id)
+    return _Attempt(intent, charge.pk, txn.pk, txn.public_id)
 
 
 def _card_details(pm: PaymentMethod) -> dict:
@@ -535,7 +545,7 @@ def apply_authorization_result(*, transaction_pk: int, result: ConnectorResult) 
         intent = _locked(txn.payment_intent_id)
         if txn.status in (TransactionStatus.SUCCEEDED, TransactionStatus.FAILED):
             return intent
-        charge = Charge.objects.select_for_update().get(pk=txn.charge_id)
+        charge = _locked_charge(txn.charge_id, intent)
         _record(txn, result)
         if result.card:
             payment_method_record_card_facts(payment_method=intent.payment_method, card=result.card)
@@ -720,7 +730,7 @@ def apply_capture_result(*, transaction_pk: int, result: ConnectorResult) -> Pay
         if txn.status in (TransactionStatus.SUCCEEDED, TransactionStatus.FAILED):
             return intent
         _record(txn, result)
-        charge = Charge.objects.select_for_update().get(pk=txn.charge_id)
+        charge = _locked_charge(txn.charge_id, intent)
         if result.outcome == Outcome.SUCCEEDED:
             charge.captured = True
             charge.amount_captured = txn.amount

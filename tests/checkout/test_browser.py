@@ -202,3 +202,28 @@ def test_a_keyboard_alone_completes_the_payment(page, live_server, session):
     assert page.evaluate("document.activeElement.id") == "return-link"
     session.refresh_from_db()
     assert session.status == "complete"
+
+
+def test_the_processing_state_polls_and_moves_on_by_itself(
+    page, live_server, session, celery_worker
+):
+    from sandbox import faults
+
+    # The network approves but the answer is lost: the intent stays processing until the
+    # worker's inquiry learns the truth.
+    faults.inject("approve_then_timeout")
+    polls = []
+    page.on("request", lambda r: polls.append(r.url) if r.url.endswith("/status") else None)
+    try:
+        open_checkout(page, live_server, session)
+        fill_card(page, "4242 4242 4242 4242")
+        page.click("#pay-button")
+        expect(page.locator("#payment-status")).to_contain_text("Your bank is confirming")
+        expect(page.locator("#payment-status")).to_have_attribute("hx-trigger", "every 2s")
+        expect(page.locator("#outcome")).to_contain_text("Payment successful", timeout=40_000)
+    finally:
+        faults.clear()
+    assert polls, "the status fragment was never polled"
+    session.refresh_from_db()
+    assert session.status == "complete"
+    assert session.payment_intent.charges.count() == 1

@@ -37,5 +37,7 @@ urlpatterns = [
     path("checkout/", include("payments.checkout_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("sandbox/", include("sandbox.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from core.ids import new_id
 from core.models import TimeStampedModel
@@ -194,3 +195,44 @@ class BankAccount(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.bank_code} …{self.account_number[-4:]}"
+
+
+# --- Dashboard audit log (issue #8) ------------------------------------------------------
+
+
+class AuditEvent(models.Model):
+    """One action taken in the dashboard: who, what, when, from where. Append-only: the
+    model refuses updates and deletes, and on PostgreSQL a trigger refuses them too.
+
+    The actor is kept by id and email, not by foreign key, so that deleting a user neither
+    deletes nor rewrites the history of what they did.
+    """
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="+")
+    livemode = models.BooleanField(default=False)
+    actor_user_id = models.BigIntegerField(null=True, blank=True)
+    actor_email = models.CharField(max_length=254, blank=True)
+    actor_role = models.CharField(max_length=16, blank=True)
+    action = models.CharField(max_length=64)  # payment_intent.refund, api_key.create, ...
+    object_id = models.CharField(max_length=64, blank=True)  # the public id acted on
+    data = models.JSONField(default=dict, blank=True)  # amounts, reasons; never a secret
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # The audit log page: newest first within a merchant.
+            models.Index(fields=["merchant", "-created_at", "-id"], name="merchants_audit_list"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_email} {self.action} {self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events are append-only")

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.ids import random_string
-from merchants.models import APIKey, APIKeyKind, Membership, Merchant, Role
+from merchants.models import APIKey, APIKeyKind, AuditEvent, Membership, Merchant, Role
 
 _KIND_PREFIX = {APIKeyKind.SECRET: "sk", APIKeyKind.PUBLISHABLE: "pk"}
 
@@ -73,6 +73,43 @@ def merchant_create(
     return merchant
 
 
+def merchant_signup(*, user, business_name: str) -> Merchant:
+    """A new merchant from the dashboard's sign-up: in test mode, `user` its owner, with a
+    test secret and publishable key (rolled from the keys page to see a key once)."""
+    with transaction.atomic():
+        merchant = merchant_create(name=business_name, owner=user)
+        for kind in (APIKeyKind.SECRET, APIKeyKind.PUBLISHABLE):
+            api_key_create(merchant=merchant, kind=kind, livemode=False, name="default")
+    return merchant
+
+
+def audit_event_record(
+    *,
+    merchant: Merchant,
+    user,
+    action: str,
+    livemode: bool = False,
+    object_id: str = "",
+    data: dict | None = None,
+    role: str = "",
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> AuditEvent:
+    """Append one dashboard action to the merchant's audit log (never updated or deleted)."""
+    return AuditEvent.objects.create(
+        merchant=merchant,
+        livemode=livemode,
+        actor_user_id=getattr(user, "pk", None),
+        actor_email=getattr(user, "email", "") or "",
+        actor_role=role,
+        action=action,
+        object_id=object_id,
+        data=data or {},
+        ip_address=ip_address or None,
+        user_agent=(user_agent or "")[:300],
+    )
+
+
 DEMO_EMAIL = "demo@example.com"
 DEMO_MERCHANT_NAME = "Demo Store"
 
@@ -105,6 +142,12 @@ def demo_merchant_ensure() -> DemoMerchant:
         if created or not user.check_password(password):
             user.set_password(password)
             user.save()
+        # allauth logs in by a verified EmailAddress row.
+        from allauth.account.models import EmailAddress
+
+        EmailAddress.objects.get_or_create(
+            user=user, email=DEMO_EMAIL, defaults={"verified": True, "primary": True}
+        )
         membership = (
             Membership.objects.select_related("merchant")
             .filter(user=user, merchant__name=DEMO_MERCHANT_NAME)

@@ -29,6 +29,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Redoc's files, served by us (no CDN)
     "django_htmx",
+    "allauth",  # dashboard accounts (issue #8): login, signup, reset, lockout
+    "allauth.account",
+    "allauth.mfa",  # TOTP two-factor with recovery codes
     "core",
     "merchants",
     "webhooks",
@@ -48,10 +51,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "dashboard.middleware.DashboardCSPMiddleware",
     "payments.card_testing.PublishableKeyCardLimitMiddleware",
 ]
 
@@ -315,6 +320,44 @@ GATEWAY_CARD_ATTEMPTS_PER_CARD = env.int("GATEWAY_CARD_ATTEMPTS_PER_CARD", defau
 GATEWAY_CARD_ATTEMPTS_PER_CARD_WINDOW = env.int(
     "GATEWAY_CARD_ATTEMPTS_PER_CARD_WINDOW", default=600
 )
+
+# --- Dashboard accounts (issue #8, DESIGN.md §6) ---------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "dashboard:home"
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "dashboard.forms.SignupForm"  # adds the business name
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_LOGOUT_ON_GET = False  # logout is a POST with the CSRF token
+ACCOUNT_SESSION_REMEMBER = False  # sessions end with the browser (and after 15 idle minutes)
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Gateway] "
+# Lockout: 10 failed logins for one email within 30 minutes refuse the next until the window
+# has passed (allauth counts them in the cache), besides 10 a minute from one address.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,10/30m/key"}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Gateway"
+# Idle sessions end after 15 minutes: the expiry moves forward on every request.
+SESSION_COOKIE_AGE = env.int("GATEWAY_SESSION_IDLE_SECONDS", default=15 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+# The dashboard's Content-Security-Policy (dashboard.middleware): our own scripts with a
+# nonce, our own styles, the TOTP QR code as a data: image.
+GATEWAY_DASHBOARD_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["<CSP_NONCE_SENTINEL>"],  # django.utils.csp.CSP.NONCE: nonce only
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
+    "object-src": ["'none'"],
+}
 
 # --- Webhooks (DESIGN.md §8) ------------------------------------------------------------
 # Test-mode endpoints may be on localhost or a private network (a developer's receiver);

@@ -1,0 +1,111 @@
+"""Reads composed for dashboard pages, on top of the apps' merchant-scoped selectors."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+from merchants.models import Merchant
+from payments.models import PaymentIntent
+from payments.selectors.payments import payment_intent_list
+
+
+@dataclass(frozen=True)
+class PaymentFilters:
+    status: str = ""
+    method: str = ""
+    currency: str = ""
+    created_from: dt.datetime | None = None  # inclusive
+    created_to: dt.datetime | None = None  # exclusive
+    amount_min: int | None = None  # minor units
+    amount_max: int | None = None
+    q: str = ""
+
+
+def _search(q: str) -> Q:
+    """One search box: an id, an email, the last 4 digits of a card, a client_reference_id."""
+    q = q.strip()
+    if q.startswith("pi_"):
+        return Q(public_id=q)
+    if q.startswith("ch_"):
+        return Q(charges__public_id=q)
+    if q.startswith("cus_"):
+        return Q(customer__public_id=q)
+    if q.startswith("cs_"):
+        return Q(checkout_session__public_id=q)
+    if q.isdigit() and len(q) == 4:
+        return Q(payment_method__vault_card__last4=q)
+    if "@" in q:
+        return (
+            Q(customer__email__iexact=q)
+            | Q(receipt_email__iexact=q)
+            | Q(checkout_session__customer_email__iexact=q)
+        )
+    return Q(checkout_session__client_reference_id=q)
+
+
+def payment_search(
+    *, merchant: Merchant, livemode: bool, filters: PaymentFilters
+) -> QuerySet[PaymentIntent]:
+    """The payments of one merchant and mode matching `filters`, newest first."""
+    rows = payment_intent_list(merchant=merchant, livemode=livemode)
+    f = filters
+    if f.status:
+        rows = rows.filter(status=f.status)
+    if f.method:
+        rows = rows.filter(payment_method__type=f.method)
+    if f.currency:
+        rows = rows.filter(currency=f.currency)
+    if f.created_from:
+        rows = rows.filter(created_at__gte=f.created_from)
+    if f.created_to:
+        rows = rows.filter(created_at__lt=f.created_to)
+    if f.amount_min is not None:
+        rows = rows.filter(amount__gte=f.amount_min)
+    if f.amount_max is not None:
+        rows = rows.filter(amount__lte=f.amount_max)
+    if f.q:
+        rows = rows.filter(_search(f.q))
+    return rows.order_by("-created_at", "-id")
+
+
+@dataclass
+class Page:
+    rows: list = field(default_factory=list)
+    next_cursor: str | None = None  # public id of the last row, when more follow
+    prev_cursor: str | None = None  # public id of the first row, when this is not page 1
+
+
+def keyset_page(
+    rows: QuerySet, *, size: int, after: str = "", before: str = "", scope: QuerySet
+) -> Page:
+    """A page of `rows` (ordered -created_at, -id) after or before the row with that public
+    id: the cost of page 1000 is the cost of page 1, and two queries at most."""
+    cursor = None
+    if after or before:
+        cursor = scope.filter(public_id=after or before).values("created_at", "id").first()
+    if cursor is None:
+        found = list(rows[: size + 1])
+        return Page(
+            rows=found[:size], next_cursor=found[size - 1].public_id if len(found) > size else None
+        )
+    at, pk = cursor["created_at"], cursor["id"]
+    if after:
+        found = list(rows.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=pk))[: size + 1])
+        return Page(
+            rows=found[:size],
+            next_cursor=found[size - 1].public_id if len(found) > size else None,
+            prev_cursor=found[0].public_id if found else None,
+        )
+    found = list(
+        rows.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=pk)).order_by(
+            "created_at", "id"
+        )[: size + 1]
+    )
+    has_newer = len(found) > size
+    found = list(reversed(found[:size]))
+    return Page(
+        rows=found,
+        next_cursor=found[-1].public_id if found else None,
+        prev_cursor=found[0].public_id if has_newer and found else None,
+    )

@@ -1,0 +1,52 @@
+from django.urls import path
+
+from dashboard.views import audit, common, developers, home, payments
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("mode", common.mode_switch, name="mode-switch"),
+    path("payments/", payments.payment_list, name="payment-list"),
+    path("payments/export.csv", payments.payment_export, name="payment-export"),
+    path("payments/<str:public_id>/", payments.payment_detail, name="payment-detail"),
+    path("payments/<str:public_id>/refund", payments.payment_refund, name="payment-refund"),
+    path("payments/<str:public_id>/capture", payments.payment_capture, name="payment-capture"),
+    path("payments/<str:public_id>/cancel", payments.payment_cancel, name="payment-cancel"),
+    path("developers/keys/", developers.apikey_list, name="apikey-list"),
+    path("developers/keys/create", developers.apikey_create, name="apikey-create"),
+    path("developers/keys/<int:pk>/roll", developers.apikey_roll, name="apikey-roll"),
+    path("developers/keys/<int:pk>/revoke", developers.apikey_revoke, name="apikey-revoke"),
+    path("developers/webhooks/", developers.webhookendpoint_list, name="webhookendpoint-list"),
+    path(
+        "developers/webhooks/create",
+        developers.webhookendpoint_create,
+        name="webhookendpoint-create",
+    ),
+    path(
+        "developers/webhooks/<str:public_id>/",
+        developers.webhookendpoint_detail,
+        name="webhookendpoint-detail",
+    ),
+    path(
+        "developers/webhooks/<str:public_id>/update",
+        developers.webhookendpoint_update,
+        name="webhookendpoint-update",
+    ),
+    path(
+        "developers/webhooks/<str:public_id>/roll-secret",
+        developers.webhookendpoint_roll_secret,
+        name="webhookendpoint-roll-secret",
+    ),
+    path(
+        "developers/webhooks/<str:public_id>/test",
+        developers.webhookendpoint_test,
+        name="webhookendpoint-test",
+    ),
+    path(
+        "developers/webhooks/<str:public_id>/resend",
+        developers.webhookendpoint_resend,
+        name="webhookendpoint-resend",
+    ),
+    path("audit/", audit.auditevent_list, name="auditevent-list"),
+]

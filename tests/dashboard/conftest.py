@@ -1,0 +1,84 @@
+"""Personas for dashboard tests: members of a merchant in each role, logged-in clients, and
+payments made through the real payment services and the sandbox card network."""
+
+import pytest
+from django.core.cache import cache
+
+from tests.settlement.conftest import pay, refund  # noqa: F401  (shared helpers)
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    # allauth counts logins and failures in the cache, which tests share.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def make_user(email: str, *, password: str = PASSWORD, mfa: bool = False):
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(username=email, email=email, password=password)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    if mfa:
+        enable_totp(user)
+    return user
+
+
+def enable_totp(user) -> str:
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    RecoveryCodes.activate(user)
+    return secret
+
+
+def totp_code(secret: str) -> str:
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+@pytest.fixture
+def member(merchant):
+    """member(role, mfa=False) -> a user with that role at `merchant`."""
+    from merchants.models import Membership
+
+    def make(role: str, *, mfa: bool = False, email: str | None = None):
+        user = make_user(email or f"{role}@toko.example", mfa=mfa)
+        Membership.objects.create(user=user, merchant=merchant, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def owner(member):
+    return member("owner", mfa=True)
+
+
+@pytest.fixture
+def dashboard_client(client, owner):
+    """A browser session of the merchant's owner (with two-factor set up)."""
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def client_as(member):
+    """client_as(role) -> a test Client logged in as a new member with that role."""
+    from django.test import Client
+
+    def make(role: str, *, mfa: bool = True) -> Client:
+        c = Client()
+        c.force_login(member(role, mfa=mfa))
+        return c
+
+    return make

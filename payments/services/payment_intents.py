@@ -569,7 +569,7 @@ def apply_authorization_result(*, transaction_pk: int, result: ConnectorResult) 
             _save(intent, "status", "next_action")
             _emit_intent(intent, "requires_action")
         elif result.outcome == Outcome.SUCCEEDED:
-            _succeed_charge(intent, charge, result)
+            _succeed_charge(intent, charge, result, txn)
         elif result.outcome in (Outcome.DECLINED, Outcome.TRANSIENT):
             if result.outcome == Outcome.TRANSIENT:
                 result = ConnectorResult(
@@ -598,7 +598,9 @@ def apply_authorization_result(*, transaction_pk: int, result: ConnectorResult) 
     return intent
 
 
-def _succeed_charge(intent: PaymentIntent, charge: Charge, result: ConnectorResult) -> None:
+def _succeed_charge(
+    intent: PaymentIntent, charge: Charge, result: ConnectorResult, txn: Transaction
+) -> None:
     manual = intent.capture_method == CaptureMethod.MANUAL
     charge.status = ChargeStatus.SUCCEEDED
     charge.outcome = _outcome(result, charge)
@@ -625,22 +627,16 @@ def _succeed_charge(intent: PaymentIntent, charge: Charge, result: ConnectorResu
         _move(intent, Status.SUCCEEDED)
         intent.amount_received = charge.amount
         _save(intent, "status", "next_action", "amount_received")
-        _after_capture(intent, charge, charge.amount)
+        _after_capture(intent, charge, charge.amount, txn)
         _emit_charge(charge, "succeeded")
         _emit_intent(intent, "succeeded", previous)
 
 
-def _after_capture(intent: PaymentIntent, charge: Charge, amount: int) -> None:
+def _after_capture(
+    intent: PaymentIntent, charge: Charge, amount: int, capture: Transaction
+) -> None:
     """Book the capture in the ledger (gross, fee, net) in the capturing transaction, under
-    our processor reference of the capture (the authorization's when captured at once)."""
-    capture = (
-        charge.transactions.filter(
-            kind__in=[TransactionKind.CAPTURE, TransactionKind.AUTHORIZE],
-            status=TransactionStatus.SUCCEEDED,
-        )
-        .order_by("-id")
-        .first()
-    )
+    our reference of the capture (the authorization's when captured at once)."""
     ledger_post_capture(
         merchant=intent.merchant,
         livemode=intent.livemode,
@@ -648,7 +644,7 @@ def _after_capture(intent: PaymentIntent, charge: Charge, amount: int) -> None:
         amount=amount,
         payment_method_type=charge.payment_method_details.get("type", "card"),
         source=charge.public_id,
-        reference=capture.public_id if capture else charge.public_id,
+        reference=capture.public_id,
         description=intent.description,
     )
 
@@ -742,7 +738,7 @@ def apply_capture_result(*, transaction_pk: int, result: ConnectorResult) -> Pay
             intent.amount_received = txn.amount
             intent.amount_capturable = 0
             _save(intent, "status", "amount_received", "amount_capturable")
-            _after_capture(intent, charge, txn.amount)
+            _after_capture(intent, charge, txn.amount, txn)
             _emit_charge(charge, "captured")
             _emit_intent(intent, "succeeded", previous)
         elif result.outcome in (Outcome.DECLINED, Outcome.TRANSIENT):

@@ -151,11 +151,6 @@ def ledger_post_capture(
     (merchant's pricing plan), the fee to fee revenue. Idempotent on `reference` (our
     processor reference of the capture). Call it in the capturing transaction. `at`: when
     it happened (now by default; set for backfills)."""
-    existing = BalanceTransaction.objects.filter(
-        journal__kind="capture", journal__reference=reference
-    ).first()
-    if existing is not None:
-        return existing
     fee, _ = pricing_fee(
         merchant=merchant,
         payment_method_type=payment_method_type,
@@ -164,7 +159,7 @@ def ledger_post_capture(
     )
     now = at or timezone.now()
     m = merchant.pk
-    journal, _ = journal_post(
+    journal, created = journal_post(
         kind="capture",
         reference=reference,
         merchant_id=m,
@@ -178,6 +173,8 @@ def ledger_post_capture(
         description=f"capture {source}",
         created_at=now,
     )
+    if not created:  # posted before (journal_post is idempotent on kind and reference)
+        return BalanceTransaction.objects.get(journal=journal)
     day = _settlement_date(merchant, now)
     return BalanceTransaction.objects.create(
         merchant=merchant,

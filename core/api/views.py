@@ -8,6 +8,7 @@ exceptions) and rendered here; POSTs with `Idempotency-Key` are replayed here.
 """
 
 from django.http import JsonResponse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -63,6 +64,12 @@ class StripeAPIView(APIView):
         return params
 
     def dispatch(self, request, *args, **kwargs):
+        # The API speaks English whatever Accept-Language says (as Stripe's does): error
+        # messages are part of the contract that integrations match on and log.
+        with translation.override("en"):
+            return self._dispatch(request, *args, **kwargs)
+
+    def _dispatch(self, request, *args, **kwargs):
         # DRF's dispatch, with the handler wrapped by idempotency for POSTs.
         self.args, self.kwargs = args, kwargs
         request = self.initialize_request(request, *args, **kwargs)

@@ -43,16 +43,12 @@ def test_an_unknown_parameter_is_named(api_client):
 
 
 def test_an_invalid_nested_value_names_the_param_in_brackets(api_client):
-    response = api_client.post(
-        "/v1/customers", f"metadata[{'k' * 41}]=v", content_type=FORM
-    )
+    response = api_client.post("/v1/customers", f"metadata[{'k' * 41}]=v", content_type=FORM)
     assert response.status_code == 400
     assert response.json()["error"]["param"] == f"metadata[{'k' * 41}]"
 
 
-def test_an_unexpected_exception_is_a_500_api_error_without_internals(
-    api_client, monkeypatch
-):
+def test_an_unexpected_exception_is_a_500_api_error_without_internals(api_client, monkeypatch):
     def explode(self, request, customer_id):
         raise RuntimeError("secret internal detail")
 
@@ -67,3 +63,13 @@ def test_an_unexpected_exception_is_a_500_api_error_without_internals(
 def test_every_response_carries_a_request_id(api_client):
     assert api_client.get("/v1/customers")["Request-Id"].startswith("req_")
     assert api_client.get("/v1/foo")["Request-Id"].startswith("req_")
+
+
+@pytest.mark.django_db
+def test_api_errors_are_in_english_whatever_the_accept_language(api_client):
+    response = api_client.post(
+        "/v1/customers", {"email": "not-an-email"}, HTTP_ACCEPT_LANGUAGE="id"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "email"
+    assert "valid email" in response.json()["error"]["message"].lower()

@@ -37,6 +37,7 @@ urlpatterns = [
     path("checkout/", include("payments.checkout_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("sandbox/", include("sandbox.urls")),
+    path("sandbox/", include("sandbox.local_urls")),  # e-wallet, bank VA and QRIS pages
     path("accounts/", include("allauth.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("admin/", admin.site.urls),

@@ -323,6 +323,9 @@ class Refund(MerchantOwned):
     reason = models.CharField(max_length=32, choices=RefundReason.choices, blank=True)
     failure_reason = models.CharField(max_length=64, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # Virtual account and QRIS refunds: the customer's bank account the payout goes to
+    # ({bank, account_number, account_holder_name}); null for refunds through the processor.
+    destination = models.JSONField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -513,3 +516,59 @@ class CheckoutSession(MerchantOwned):
 
     def __str__(self) -> str:
         return self.public_id
+
+
+# --- Local payment methods (issue #6): e-wallets, virtual accounts, QRIS -------------------
+
+
+class LocalPaymentStatus(models.TextChoices):
+    PENDING = "pending"  # waiting for the customer (QR, push, transfer)
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELED = "canceled"
+
+
+class LocalPayment(MerchantOwned):
+    """One local-method attempt (a Charge) while the customer acts outside our pages: what
+    the provider gave us (VA number, QR payload, links), and until when it can be paid.
+
+    The provider's callback, an inquiry by the poller or the expiry sweeper ends it; the
+    intent's state follows through payments.services.local_methods."""
+
+    charge = models.OneToOneField(Charge, on_delete=models.PROTECT, related_name="local_payment")
+    payment_intent = models.ForeignKey(PaymentIntent, on_delete=models.PROTECT, related_name="+")
+    transaction = models.OneToOneField(
+        Transaction, on_delete=models.PROTECT, related_name="local_payment"
+    )
+    method = models.CharField(max_length=20, choices=PaymentMethodType.choices)
+    bank = models.CharField(max_length=16, blank=True)
+    status = models.CharField(
+        max_length=16, choices=LocalPaymentStatus.choices, default=LocalPaymentStatus.PENDING
+    )
+    expires_at = models.DateTimeField()
+    last_inquiry_at = models.DateTimeField(null=True, blank=True)
+    # What the customer is shown: va_number, qr_data, checkout_url...
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=LocalPaymentStatus.values),
+                name="payments_localpayment_status",
+            ),
+            models.CheckConstraint(
+                condition=~Q(method="card"), name="payments_localpayment_not_card"
+            ),
+        ]
+        indexes = [
+            # The poller and the expiry sweeper read only the open ones.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(status="pending"),
+                name="payments_localpayment_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.transaction_id} ({self.status})"

@@ -126,7 +126,7 @@ def render_payment_intent(intent: PaymentIntent, expand: set[str] = frozenset())
 
 
 def render_refund(refund: Refund, expand: set[str] = frozenset()) -> dict:
-    return {
+    body = {
         "id": refund.public_id,
         "object": "refund",
         "amount": refund.amount,
@@ -142,3 +142,8 @@ def render_refund(refund: Refund, expand: set[str] = frozenset()) -> dict:
         "reason": refund.reason or None,
         "status": refund.status,
     }
+    if refund.destination:  # a virtual account or QRIS refund, paid by bank transfer
+        from payments.services.local_refunds import render_destination_details
+
+        body["destination_details"] = render_destination_details(refund)
+    return body

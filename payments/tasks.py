@@ -45,3 +45,23 @@ def sweep_checkout_sessions() -> dict:
     from payments.services.checkout import checkout_sessions_sweep
 
     return checkout_sessions_sweep()
+
+
+@shared_task(name="payments.sweep_local_payments")
+def sweep_local_payments() -> dict:
+    """Beat: inquire about local-method payments whose callback has not come, and close
+    the expired ones (their intents are canceled with cancellation_reason expired)."""
+    from payments.services.local_methods import local_payments_sweep
+    from payments.services.local_refunds import refunds_resend_stranded
+
+    counts = local_payments_sweep()
+    counts["refund_payouts_resent"] = refunds_resend_stranded()
+    return counts
+
+
+@shared_task(name="payments.send_refund_payout", ignore_result=True)
+def send_refund_payout(transaction_id: int) -> str:
+    """The bank payout of a virtual account or QRIS refund (idempotent on its reference)."""
+    from payments.services.local_refunds import refund_payout_send
+
+    return refund_payout_send(transaction_pk=transaction_id)

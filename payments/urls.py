@@ -11,4 +11,6 @@ urlpatterns = [
         views.authentication_return,
         name="authentication-return",
     ),
+    # QR codes of local-method payments (next_action.display_qr_code.image_url_svg).
+    path("qr/<str:token>.svg", views.qr_code_svg, name="qr-code-svg"),
 ]

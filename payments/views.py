@@ -50,3 +50,20 @@ def authentication_return(request, intent_id: str):
         "payments/authentication_done.html",
         {"intent": intent, "redirect_status": redirect_status},
     )
+
+
+@require_GET
+def qr_code_svg(request, token: str):
+    """The QR code of a local-method payment as SVG; the token is signed, so only the URL
+    the gateway handed out (in next_action) finds it."""
+    from django.http import HttpResponse
+
+    from payments.qris import qr_svg
+    from payments.services.local_methods import qr_data_for_token
+
+    data = qr_data_for_token(token)
+    if data is None:
+        raise Http404
+    response = HttpResponse(qr_svg(data), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=900"
+    return response

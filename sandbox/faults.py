@@ -6,12 +6,16 @@
     faults.inject("server_error", count=3, operation="*")     # the next 3 calls of any kind
     faults.inject("timeout", count=None, rate=0.2, seed=7)    # 20% of authorizes, reproducibly
     faults.inject("latency", count=None, latency_ms=800)      # every authorize 0.8 s late
+    faults.inject("callback_missing", operation="callback")   # the next provider callback
     faults.clear()
 
 Kinds: "timeout" (no answer, nothing happened), "approve_then_timeout" (the operation is
 processed and committed, then no answer: the caller sees a timeout), "server_error" (a 503,
 nothing happened), "latency" (a normal answer after latency_ms). latency_ms also delays the
-other kinds. Faults are rows, so a test process, a live server and a worker share them.
+other kinds. For the e-wallet, VA and QRIS providers' callbacks (operation "callback"):
+"callback_late" (sent minutes later), "callback_duplicate" (sent twice, one event id),
+"callback_missing" (never sent: only an inquiry tells). Faults are rows, so a test process,
+a live server and a worker share them.
 With a rate, call number n of a fault fires when Random(f"{seed}:{n}") < rate: the same
 seed gives the same sequence of faults.
 """
@@ -23,7 +27,10 @@ from django.db import transaction
 
 from sandbox.models import Fault, FaultKind
 
-OPERATIONS = {"authorize", "capture", "void", "refund", "inquire", "*"}
+OPERATIONS = {"authorize", "capture", "void", "refund", "inquire", "callback", "*"}
+# The local-method providers' callbacks (sandbox.callbacks) take only these, and only on
+# operation "callback" ("*" is the card network's calls).
+CALLBACK_KINDS = {FaultKind.CALLBACK_LATE, FaultKind.CALLBACK_DUPLICATE, FaultKind.CALLBACK_MISSING}
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,8 @@ def inject(
         raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(FaultKind.values)}")
     if operation not in OPERATIONS:
         raise ValueError(f"unknown operation {operation!r}; one of {', '.join(sorted(OPERATIONS))}")
+    if (kind in CALLBACK_KINDS) != (operation == "callback"):
+        raise ValueError('callback_* kinds go with operation "callback", and only they do')
     if count is not None and count < 1:
         raise ValueError("count must be at least 1, or None for no limit")
     if rate is not None and not 0 <= rate <= 1:
@@ -75,7 +84,9 @@ def take(operation: str) -> FiredFault | None:
     consume the same count twice."""
     with transaction.atomic():
         candidates = (
-            Fault.objects.select_for_update().filter(operation__in=[operation, "*"]).order_by("id")
+            Fault.objects.select_for_update()
+            .filter(operation__in=[operation] if operation == "callback" else [operation, "*"])
+            .order_by("id")
         )
         for fault in candidates:
             if fault.remaining is not None and fault.remaining <= 0:

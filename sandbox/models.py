@@ -158,6 +158,10 @@ class FaultKind(models.TextChoices):
     APPROVE_THEN_TIMEOUT = "approve_then_timeout"  # processed and committed, no answer
     SERVER_ERROR = "server_error"  # a 503, nothing happened
     LATENCY = "latency"  # a normal answer, late
+    # Local-method providers' callbacks (operation "callback"):
+    CALLBACK_LATE = "callback_late"  # sent, but minutes after the payment
+    CALLBACK_DUPLICATE = "callback_duplicate"  # sent twice, same event id
+    CALLBACK_MISSING = "callback_missing"  # never sent: only an inquiry tells
 
 
 class Fault(models.Model):
@@ -218,3 +222,117 @@ class BankPayout(models.Model):
 
     def __str__(self) -> str:
         return f"payout {self.reference} ({self.status})"
+
+
+# --- Local-method providers (issue #6): e-wallets, virtual accounts, QRIS -----------------
+
+
+class ProviderPaymentStatus(models.TextChoices):
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"  # the customer declined, or the wallet refused
+    EXPIRED = "expired"
+    CANCELED = "canceled"  # closed by the merchant's gateway before it was paid
+
+
+class ProviderPayment(models.Model):
+    """A payment request at an e-wallet, a bank's virtual account service or the QRIS
+    acquirer, keyed by the gateway's reference: a repeated request gets this row back."""
+
+    reference = models.CharField(max_length=64, unique=True)
+    provider_reference = models.CharField(max_length=64, unique=True)
+    method = models.CharField(max_length=20)  # gopay, ovo, dana, shopeepay, qris, bank_transfer
+    bank = models.CharField(max_length=16, blank=True)
+    va_number = models.CharField(max_length=32, blank=True)
+    phone = models.CharField(max_length=32, blank=True)  # OVO: the phone the push goes to
+    merchant_id = models.CharField(max_length=64, blank=True)
+    merchant_name = models.CharField(max_length=255, blank=True)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=16, choices=ProviderPaymentStatus.choices, default=ProviderPaymentStatus.PENDING
+    )
+    failure_code = models.CharField(max_length=64, blank=True)
+    refunded_amount = models.BigIntegerField(default=0)
+    expires_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ProviderPaymentStatus.values),
+                name="sandbox_providerpayment_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0)
+                & Q(refunded_amount__gte=0)
+                & Q(refunded_amount__lte=F("amount")),
+                name="sandbox_providerpayment_amounts",
+            ),
+            # A bank never hands out one virtual account number twice.
+            models.UniqueConstraint(
+                fields=["bank", "va_number"],
+                condition=~Q(va_number=""),
+                name="sandbox_providerpayment_va_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.reference} ({self.status})"
+
+
+class ProviderRefund(models.Model):
+    """An e-wallet refund, keyed by the gateway's reference."""
+
+    reference = models.CharField(max_length=64, unique=True)
+    provider_reference = models.CharField(max_length=64, unique=True)
+    payment = models.ForeignKey(ProviderPayment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.BigIntegerField()
+    status = models.CharField(max_length=16)  # succeeded | failed
+    code = models.CharField(max_length=64, blank=True)
+    message = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"refund {self.reference} ({self.status})"
+
+
+class ProviderCallbackStatus(models.TextChoices):
+    SCHEDULED = "scheduled"
+    SENT = "sent"  # the gateway answered 2xx
+    DROPPED = "dropped"  # callback_missing: never sent
+
+
+class ProviderCallback(models.Model):
+    """A signed callback a provider owes the gateway: sent by a task, late, twice or never
+    when a fault says so (sandbox.faults, operation "callback")."""
+
+    event_id = models.CharField(max_length=64, unique=True)
+    payment = models.ForeignKey(ProviderPayment, on_delete=models.PROTECT, related_name="callbacks")
+    type = models.CharField(max_length=32)  # payment.paid, payment.failed, payment.expired
+    body = models.TextField()
+    status = models.CharField(
+        max_length=16,
+        choices=ProviderCallbackStatus.choices,
+        default=ProviderCallbackStatus.SCHEDULED,
+    )
+    copies = models.PositiveSmallIntegerField(default=1)  # 2: callback_duplicate
+    send_after = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_http_status = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # The sweeper: callbacks still owed, by due time.
+            models.Index(
+                fields=["send_after"],
+                condition=Q(status="scheduled"),
+                name="sandbox_callback_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id} ({self.status})"

@@ -214,6 +214,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "webhooks.sweep_inbound_callbacks",
         "schedule": 60.0,
     },
+    # Local methods: ask about payments no callback has ended, close the expired ones.
+    "payments.sweep_local_payments": {"task": "payments.sweep_local_payments", "schedule": 30.0},
+    # The sandbox providers' late callbacks and retries.
+    "sandbox.send_due_callbacks": {"task": "sandbox.send_due_callbacks", "schedule": 30.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
@@ -273,9 +277,23 @@ prefix them with `data.` (`expand[]=data.latest_charge`).""",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "PaymentMethodTypeEnum": ["card"],
+        "PaymentMethodTypeEnum": [
+            "card",
+            "gopay",
+            "ovo",
+            "dana",
+            "shopeepay",
+            "qris",
+            "bank_transfer",
+        ],
+        "CardOnlyPaymentMethodTypeEnum": ["card"],  # payment methods created by API: cards
         "ChargeOutcomeTypeEnum": ["authorized", "blocked", "invalid", "issuer_declined"],
-        "NextActionTypeEnum": ["redirect_to_url"],
+        "NextActionTypeEnum": [
+            "redirect_to_url",
+            "display_qr_code",
+            "display_bank_transfer_instructions",
+            "await_push_approval",
+        ],
     },
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -369,7 +387,12 @@ GATEWAY_WEBHOOKS_TIMEOUT_SECONDS = env.float("GATEWAY_WEBHOOKS_TIMEOUT_SECONDS",
 # Processor callbacks (POST /hooks/<connector>/): "connector=secret,..." signing keys, and
 # connector -> dotted path of its handler.
 GATEWAY_CALLBACK_SECRETS = env.dict("GATEWAY_CALLBACK_SECRETS", default={})
-GATEWAY_CALLBACK_HANDLERS: dict[str, str] = {}
+GATEWAY_CALLBACK_HANDLERS: dict[str, str] = {
+    "sandbox_local": "payments.services.local_methods.handle_callback",
+}
+# How the sandbox's local-method providers reach /hooks/: "http" (to GATEWAY_BASE_URL),
+# "inprocess" (the same view, called in-process) or "auto" (http; in-process when refused).
+GATEWAY_SANDBOX_CALLBACK_TRANSPORT = env("GATEWAY_SANDBOX_CALLBACK_TRANSPORT", default="auto")
 
 # --- Logging: JSON lines with a request id. Card numbers are masked in every record when
 # it is created (core.logging.install_card_masking), whatever handler it goes to.

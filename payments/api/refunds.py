@@ -37,7 +37,10 @@ class RefundListCreateView(StripeAPIView):
         operation_id="PostRefunds",
         summary="Create a refund",
         description="Refunds a captured charge, named by charge or by payment_intent (its "
-        "latest charge), in full or for amount. expand[] takes charge.",
+        "latest charge), in full or for amount. E-wallets refund through the provider (OVO "
+        "and DANA in full only); bank_transfer and qris payments need destination[...], the "
+        "customer's bank account, and stay pending until the bank has paid it. "
+        "expand[] takes charge.",
         parameters=[IDEMPOTENCY_KEY],
         request=RefundCreateSerializer,
         responses={200: RefundSerializer, **error_responses(403, 404, 409)},
@@ -75,6 +78,7 @@ class RefundListCreateView(StripeAPIView):
             amount=data.get("amount"),
             reason=data.get("reason"),
             metadata=data.get("metadata"),
+            destination=data.get("destination"),
         )
         return Response(render_refund(refund, data.get("expand", frozenset())))
 

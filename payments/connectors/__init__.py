@@ -6,6 +6,8 @@ from payments.connectors.base import Connector
 
 CONNECTORS: dict[str, str] = {
     "sandbox": "payments.connectors.sandbox.SandboxConnector",
+    # E-wallets, virtual accounts and QRIS (issue #6).
+    "sandbox_local": "payments.connectors.sandbox_local.SandboxLocalConnector",
 }
 
 

@@ -70,6 +70,26 @@ class ConnectorResult:
     amount: int | None = None  # amount the operation applied to, where relevant
     latency_ms: int = 0
     raw: dict = field(default_factory=dict)
+    # requires_action of a local method: what the customer is shown (QR, VA, push), built
+    # by payments.services.local_methods from the provider's answer.
+    next_action: dict | None = None
+
+
+@dataclass(frozen=True)
+class LocalPaymentRequest:
+    """A payment by e-wallet, virtual account or QRIS: the provider answers requires_action
+    (the customer acts in the app or the bank) and tells the outcome by callback or inquiry.
+    The OVO phone number lives only in this object."""
+
+    reference: str
+    method: str  # gopay, ovo, dana, shopeepay, qris, bank_transfer
+    amount: int
+    currency: str
+    expires_at: int  # unix seconds: the provider refuses to be paid after it
+    merchant_id: str
+    merchant_name: str
+    bank: str | None = None  # bank_transfer: bca, bni, bri, mandiri, permata
+    phone: str | None = None  # ovo
 
 
 class Connector(Protocol):

@@ -253,6 +253,18 @@ def payment_intent_confirm(
     decline raises CardError after the intent is back in requires_payment_method. The CVC,
     when given in payment_method_data, lives only in this call's memory.
     """
+    from payments.services import local_methods
+
+    if local_methods.confirms_locally(
+        intent=intent, payment_method=payment_method, payment_method_data=payment_method_data
+    ):  # e-wallets, virtual accounts, QRIS: requires_action until the provider says
+        return local_methods.local_payment_confirm(
+            intent=intent,
+            payment_method_data=payment_method_data,
+            return_url=return_url,
+            capture_method=capture_method,
+            receipt_email=receipt_email,
+        )
     merchant, livemode = intent.merchant, intent.livemode
     cvc = None
     pm = None
@@ -558,7 +570,7 @@ def apply_authorization_result(*, transaction_pk: int, result: ConnectorResult) 
 
         if result.outcome == Outcome.REQUIRES_ACTION:
             _move(intent, Status.REQUIRES_ACTION)
-            intent.next_action = {
+            intent.next_action = result.next_action or {
                 "type": "redirect_to_url",
                 "redirect_to_url": {
                     "url": result.redirect_url,
@@ -605,11 +617,12 @@ def _succeed_charge(
     charge.status = ChargeStatus.SUCCEEDED
     charge.outcome = _outcome(result, charge)
     charge.authorization_code = result.authorization_code or ""
-    card = dict(charge.payment_method_details["card"])
-    card["authorization_code"] = result.authorization_code
-    if result.redirect_url is None and intent.next_action:
-        card["three_d_secure"] = {"result": "authenticated", "version": "2.2.0"}
-    charge.payment_method_details = {**charge.payment_method_details, "card": card}
+    if "card" in charge.payment_method_details:  # local methods have no card facts
+        card = dict(charge.payment_method_details["card"])
+        card["authorization_code"] = result.authorization_code
+        if result.redirect_url is None and intent.next_action:
+            card["three_d_secure"] = {"result": "authenticated", "version": "2.2.0"}
+        charge.payment_method_details = {**charge.payment_method_details, "card": card}
     if not manual:
         charge.captured = True
         charge.amount_captured = charge.amount
@@ -765,6 +778,12 @@ def payment_intent_cancel(
             "requested_by_customer or abandoned",
             code="parameter_invalid_string",
             param="cancellation_reason",
+        )
+    from payments.services import local_methods
+
+    if local := local_methods.awaiting_customer(intent):  # closed at the provider first
+        return local_methods.local_payment_cancel(
+            local=local, cancellation_reason=cancellation_reason
         )
     cancelable = (
         Status.REQUIRES_PAYMENT_METHOD,

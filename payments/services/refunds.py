@@ -57,8 +57,13 @@ def refund_create(
     amount: object = None,
     reason: str | None = None,
     metadata: dict | None = None,
+    destination: dict | None = None,
 ) -> Refund:
-    """Refund all or part of a captured charge (or of a payment intent's charge)."""
+    """Refund all or part of a captured charge (or of a payment intent's charge).
+    `destination`: the customer's bank account for virtual account and QRIS payments,
+    which are refunded by a bank payout (payments.services.local_refunds)."""
+    from payments.services import local_refunds
+
     if reason and reason not in RefundReason.values:
         raise InvalidRequestError(
             "Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer",
@@ -112,6 +117,7 @@ def refund_create(
                     code="amount_too_large",
                     param="amount",
                 )
+        local_refunds.refund_check(charge=charge, amount=value, destination=destination)
         Charge.objects.filter(pk=charge.pk).update(
             amount_refunded=F("amount_refunded") + value, version=F("version") + 1
         )
@@ -146,7 +152,12 @@ def refund_create(
             currency=charge.currency,
             parent=capture,
         )
+        by_payout = local_refunds.refund_prepare(
+            refund=refund, transaction_=txn, destination=destination
+        )
         _emit_refund(refund, "created")
+    if by_payout:  # pending until the bank has paid the customer's account
+        return refund
     result = get_connector(txn.connector).refund(
         reference=txn.public_id,
         capture_reference=capture.processor_reference,

@@ -33,9 +33,9 @@ def callback_secret(connector: str) -> str | None:
     configured = settings.GATEWAY_CALLBACK_SECRETS.get(connector)
     if configured:
         return configured
-    if connector == "sandbox":
+    if connector == "sandbox" or connector.startswith("sandbox_"):
         return hmac.new(
-            settings.SECRET_KEY.encode(), b"gateway-callback:sandbox", hashlib.sha256
+            settings.SECRET_KEY.encode(), f"gateway-callback:{connector}".encode(), hashlib.sha256
         ).hexdigest()
     return None
 

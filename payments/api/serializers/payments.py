@@ -14,6 +14,9 @@ from core.api.serializers import (
 PI_EXPAND = ("latest_charge", "payment_method", "customer")
 CHARGE_EXPAND = ("payment_intent",)
 REFUND_EXPAND = ("charge",)
+# Cards and the local methods of issue #6 (IDR only; see docs/api.md "Local payment methods").
+PAYMENT_METHOD_TYPES = ["card", "gopay", "ovo", "dana", "shopeepay", "qris", "bank_transfer"]
+BANKS = ["bca", "bni", "bri", "mandiri", "permata"]
 
 
 class AddressSerializer(StripeSerializer):
@@ -40,9 +43,27 @@ class CardInputSerializer(StripeSerializer):
     cvc = serializers.CharField(required=False, allow_blank=True, max_length=8)
 
 
+class OvoInputSerializer(StripeSerializer):
+    phone = serializers.CharField(max_length=20, help_text="The customer's OVO phone number.")
+
+
+class BankTransferInputSerializer(StripeSerializer):
+    bank = serializers.ChoiceField(choices=BANKS, help_text="The bank of the virtual account.")
+
+
+class EmptyInputSerializer(StripeSerializer):
+    pass
+
+
 class PaymentMethodDataSerializer(StripeSerializer):
-    type = serializers.ChoiceField(choices=["card"])
+    type = serializers.ChoiceField(choices=PAYMENT_METHOD_TYPES)
     card = CardInputSerializer(required=False)
+    ovo = OvoInputSerializer(required=False)
+    bank_transfer = BankTransferInputSerializer(required=False)
+    gopay = EmptyInputSerializer(required=False)
+    dana = EmptyInputSerializer(required=False)
+    shopeepay = EmptyInputSerializer(required=False)
+    qris = EmptyInputSerializer(required=False)
     billing_details = BillingDetailsSerializer(required=False)
     metadata = MetadataField(required=False)
 
@@ -67,7 +88,7 @@ class PaymentIntentCreateSerializer(StripeSerializer):
     payment_method = serializers.CharField(required=False, max_length=64)
     payment_method_data = PaymentMethodDataSerializer(required=False)
     payment_method_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=["card"]), required=False, min_length=1
+        child=serializers.ChoiceField(choices=PAYMENT_METHOD_TYPES), required=False, min_length=1
     )
     receipt_email = serializers.EmailField(required=False, allow_blank=True)
     return_url = serializers.URLField(required=False, max_length=2048)
@@ -94,7 +115,7 @@ class PaymentIntentUpdateSerializer(StripeSerializer):
     metadata = MetadataField(required=False)
     payment_method = serializers.CharField(required=False, max_length=64)
     payment_method_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=["card"]), required=False, min_length=1
+        child=serializers.ChoiceField(choices=PAYMENT_METHOD_TYPES), required=False, min_length=1
     )
     receipt_email = serializers.EmailField(required=False, allow_blank=True)
     statement_descriptor = serializers.CharField(required=False, allow_blank=True, max_length=22)
@@ -175,6 +196,12 @@ class ChargeListSerializer(ListParams):
     expand = ExpandField(allowed=tuple(f"data.{e}" for e in CHARGE_EXPAND))
 
 
+class RefundDestinationSerializer(StripeSerializer):
+    bank = serializers.ChoiceField(choices=BANKS)
+    account_number = serializers.CharField(max_length=20)
+    account_holder_name = serializers.CharField(max_length=100)
+
+
 class RefundCreateSerializer(StripeSerializer):
     amount = IntegerField(required=False)
     charge = serializers.CharField(required=False, max_length=40)
@@ -183,6 +210,11 @@ class RefundCreateSerializer(StripeSerializer):
         choices=["duplicate", "fraudulent", "requested_by_customer"], required=False
     )
     metadata = MetadataField(required=False)
+    destination = RefundDestinationSerializer(
+        required=False,
+        help_text="bank_transfer and qris payments only: the customer's bank account the "
+        "refund is paid to (an extension; Stripe has none).",
+    )
     expand = ExpandField(allowed=REFUND_EXPAND)
 
 

@@ -90,14 +90,27 @@ class PaymentMethodCardSerializer(serializers.Serializer):
     wallet = serializers.JSONField(allow_null=True, help_text="Always null.")
 
 
+_TYPES = ["card", "gopay", "ovo", "dana", "shopeepay", "qris", "bank_transfer"]
+
+
+def _local(help_text: str) -> serializers.JSONField:
+    return serializers.JSONField(required=False, help_text=help_text)
+
+
 class PaymentMethodSerializer(serializers.Serializer):
     """The payment_method object. The full card number and the CVC are never returned."""
 
     id = serializers.CharField(help_text="pm_...")
     object = serializers.CharField(help_text='Always "payment_method".')
-    type = serializers.ChoiceField(choices=["card"])
+    type = serializers.ChoiceField(choices=_TYPES)
     billing_details = BillingDetailsSerializer()
-    card = PaymentMethodCardSerializer(help_text="Present when type is card.")
+    card = PaymentMethodCardSerializer(required=False, help_text="Present when type is card.")
+    gopay = _local("{} when type is gopay.")
+    ovo = _local('{"phone": masked} when type is ovo.')
+    dana = _local("{} when type is dana.")
+    shopeepay = _local("{} when type is shopeepay.")
+    qris = _local("{} when type is qris.")
+    bank_transfer = _local('{"bank"} when type is bank_transfer.')
     created = _timestamp()
     customer = _text(help_text="The cus_... it is attached to, or null.")
     livemode = serializers.BooleanField()
@@ -140,8 +153,14 @@ class ChargeCardDetailsSerializer(serializers.Serializer):
 
 
 class ChargePaymentMethodDetailsSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["card"])
-    card = ChargeCardDetailsSerializer()
+    type = serializers.ChoiceField(choices=_TYPES)
+    card = ChargeCardDetailsSerializer(required=False)
+    gopay = _local("Present when type is gopay.")
+    ovo = _local('{"phone": masked} when type is ovo.')
+    dana = _local("Present when type is dana.")
+    shopeepay = _local("Present when type is shopeepay.")
+    qris = _local("Present when type is qris.")
+    bank_transfer = _local('{"bank", "va_number"} when type is bank_transfer.')
 
 
 class ChargeSerializer(serializers.Serializer):
@@ -197,9 +216,66 @@ class RedirectToUrlSerializer(serializers.Serializer):
     return_url = _text(help_text="Where the customer comes back to afterwards.")
 
 
+class DisplayQrCodeSerializer(serializers.Serializer):
+    data = serializers.CharField(
+        help_text="What the QR code holds: a QRIS payload, or the e-wallet's payment link."
+    )
+    image_url_svg = serializers.CharField(help_text="The QR code as an SVG image.")
+    expires_at = serializers.IntegerField(
+        help_text="Unix seconds. Unpaid by then, the intent is canceled (expired)."
+    )
+
+
+class VirtualAccountSerializer(serializers.Serializer):
+    bank = serializers.ChoiceField(choices=["bca", "bni", "bri", "mandiri", "permata"])
+    bank_name = serializers.CharField()
+    account_number = serializers.CharField(help_text="The virtual account number to pay.")
+    account_holder_name = serializers.CharField(help_text="The merchant's name.")
+
+
+class FinancialAddressSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text='"id_virtual_account".')
+    id_virtual_account = VirtualAccountSerializer()
+
+
+class BankTransferInstructionsSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text='"id_bank_transfer".')
+    amount_remaining = serializers.IntegerField(help_text="Pay exactly this (closed VA).")
+    currency = serializers.CharField()
+    expires_at = serializers.IntegerField(
+        help_text="Unix seconds. The virtual account closes then."
+    )
+    reference = serializers.CharField()
+    financial_addresses = FinancialAddressSerializer(many=True)
+    instructions = serializers.ListField(child=serializers.CharField())
+    hosted_instructions_url = _text(help_text="Always null.")
+
+
+class PushApprovalSerializer(serializers.Serializer):
+    provider = serializers.CharField(help_text='"ovo".')
+    phone = serializers.CharField(help_text="The phone the push went to, masked.")
+    expires_at = serializers.IntegerField(
+        help_text="Unix seconds. The customer approves in the app before then."
+    )
+
+
 class NextActionSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["redirect_to_url"])
-    redirect_to_url = RedirectToUrlSerializer()
+    type = serializers.ChoiceField(
+        choices=[
+            "redirect_to_url",
+            "display_qr_code",
+            "display_bank_transfer_instructions",
+            "await_push_approval",
+        ]
+    )
+    redirect_to_url = RedirectToUrlSerializer(
+        required=False, help_text="3-D Secure; e-wallets: the provider's app or page."
+    )
+    display_qr_code = DisplayQrCodeSerializer(required=False, help_text="QRIS and e-wallets.")
+    display_bank_transfer_instructions = BankTransferInstructionsSerializer(
+        required=False, help_text="bank_transfer: the virtual account to pay."
+    )
+    await_push_approval = PushApprovalSerializer(required=False, help_text="OVO.")
 
 
 class PaymentIntentSerializer(serializers.Serializer):
@@ -278,6 +354,11 @@ class RefundSerializer(serializers.Serializer):
     )
     status = serializers.ChoiceField(
         choices=["pending", "requires_action", "succeeded", "failed", "canceled"]
+    )
+    destination_details = serializers.JSONField(
+        required=False,
+        help_text="bank_transfer and qris refunds: {type: bank_transfer, bank_transfer: "
+        "{bank, account_number_last4, account_holder_name, reference_status}}.",
     )
 
 

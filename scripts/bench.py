@@ -498,6 +498,88 @@ def run_pgbench(script: str, services: dict, *, concurrency: int, seconds: int) 
     }
 
 
+# --- the checkout page: Lighthouse --------------------------------------------------------
+
+
+def lighthouse_checkout(key: str) -> dict:
+    """Scores and transfer size of a hosted checkout page, by Lighthouse in the system
+    Chromium (npm's lighthouse, installed once under bench-results/node)."""
+    node_dir = ROOT / "bench-results" / "node"
+    binary = node_dir / "node_modules" / ".bin" / "lighthouse"
+    if not binary.exists():
+        node_dir.mkdir(parents=True, exist_ok=True)
+        installed = subprocess.run(
+            ["npm", "install", "--silent", "--prefix", str(node_dir), "lighthouse"],
+            capture_output=True,
+            text=True,
+        )
+        if installed.returncode != 0:
+            return {"error": "npm install lighthouse failed: " + installed.stderr[-300:]}
+    session = requests.post(
+        f"{BASE}/v1/checkout/sessions",
+        auth=(key, ""),
+        timeout=30,
+        data={
+            "amount": 6500000,
+            "currency": "idr",
+            "success_url": "https://shop.example/ok",
+            "cancel_url": "https://shop.example/cancel",
+        },
+    ).json()
+    report = Path(tempfile.gettempdir()) / "bench-lighthouse.json"
+    flags = (
+        "--headless=new --no-sandbox --disable-gpu --disable-background-networking "
+        "--disable-component-update --disable-sync --no-first-run"
+    )
+    for _ in range(2):  # Lighthouse sometimes fails with NO_NAVSTART: retry once
+        run = subprocess.run(
+            [
+                str(binary),
+                session["url"],
+                "--quiet",
+                f"--chrome-flags={flags}",
+                "--only-categories=performance,accessibility,best-practices",
+                "--output=json",
+                f"--output-path={report}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env={**os.environ, "CHROME_PATH": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")},
+        )
+        if run.returncode == 0:
+            break
+    else:
+        return {"error": run.stderr[-300:]}
+    data = json.loads(report.read_text())
+    audits = data["audits"]
+    return {
+        "url": session["url"],
+        "scores": {k: v["score"] for k, v in data["categories"].items()},
+        "transfer_kb": round(audits["total-byte-weight"]["numericValue"] / 1024, 1),
+        "lcp_ms": round(audits["largest-contentful-paint"]["numericValue"]),
+        "tbt_ms": round(audits["total-blocking-time"]["numericValue"]),
+    }
+
+
+def pgbench_part(results: dict, services: dict, env: dict, key: str, *, levels, seconds):
+    statements, before = capture_payment_sql(services, env, key)
+    url = services["DATABASE_URL"]
+    script = pgbench_script(statements, before=before, fks=foreign_keys(url), url=url)
+    results["payment_sql"] = {
+        "statements": len(statements),
+        "gateway_statements": sum(1 for s in statements if '"sandbox_' not in s),
+    }
+    results["pgbench"] = [
+        run_pgbench(script, services, concurrency=c, seconds=seconds) for c in levels
+    ]
+    for http, db in zip(results["card_payments"], results["pgbench"], strict=True):
+        http["pgbench_tps"] = db["tps"]
+        http["ratio_to_pgbench"] = (
+            round(http["flows_per_second"] / db["tps"], 3) if db["tps"] else None
+        )
+
+
 # --- main ---------------------------------------------------------------------------------
 
 
@@ -506,7 +588,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15, help="per load step")
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--quick", action="store_true", help="5 s steps, for a smoke run")
-    parser.add_argument("--skip-parts", default="", help="comma list: webhooks,settlement")
+    parser.add_argument(
+        "--skip-parts", default="", help="comma list: lighthouse,webhooks,settlement"
+    )
     args = parser.parse_args()
     seconds = 5 if args.quick else args.seconds
     levels = [int(c) for c in args.concurrency.split(",")]
@@ -578,25 +662,17 @@ def main() -> int:
             flow_manual_capture, key=key, concurrency=8, seconds=seconds
         )
         results["refunds"] = run_load(flow_refund, key=key, concurrency=8, seconds=seconds)
+        if "lighthouse" not in set(filter(None, args.skip_parts.split(","))):
+            log("checkout page: Lighthouse")
+            results["checkout_lighthouse"] = lighthouse_checkout(key)
     finally:
         procs.stop()
 
     log("pgbench on the SQL of one payment")
-    statements, before = capture_payment_sql(services, env, key)
-    url = services["DATABASE_URL"]
-    script = pgbench_script(statements, before=before, fks=foreign_keys(url), url=url)
-    results["payment_sql"] = {
-        "statements": len(statements),
-        "gateway_statements": sum(1 for s in statements if '"sandbox_' not in s),
-    }
-    results["pgbench"] = [
-        run_pgbench(script, services, concurrency=c, seconds=int(seconds)) for c in levels
-    ]
-    for http, db in zip(results["card_payments"], results["pgbench"], strict=True):
-        http["pgbench_tps"] = db["tps"]
-        http["ratio_to_pgbench"] = (
-            round(http["flows_per_second"] / db["tps"], 3) if db["tps"] else None
-        )
+    try:
+        pgbench_part(results, services, env, key, levels=levels, seconds=int(seconds))
+    except Exception as exc:  # report what was measured so far, and why this part failed
+        results["pgbench"] = {"error": str(exc)[-800:]}
 
     skip = set(filter(None, args.skip_parts.split(",")))
     sizes = {
@@ -659,7 +735,7 @@ def print_table(results: dict) -> None:
             f"SQL statements per payment (create + confirm): {sql['statements']} "
             f"({sql['gateway_statements']} gateway, the rest the in-process sandbox)"
         )
-    for part in ("webhooks", "settlement"):
+    for part in ("checkout_lighthouse", "webhooks", "settlement"):
         if part in results:
             print(f"{part}: {json.dumps(results[part])}")
 

@@ -309,6 +309,8 @@ GATEWAY_FINGERPRINT_KEY = env("GATEWAY_FINGERPRINT_KEY")
 # How long the sandbox connector waits for the card network; past it the outcome is unknown
 # and an inquiry under the same reference settles it.
 GATEWAY_SANDBOX_TIMEOUT_SECONDS = env.float("GATEWAY_SANDBOX_TIMEOUT_SECONDS", default=10.0)
+# Requests per second per API key (enforced when Redis is the cache); 0 turns it off.
+GATEWAY_API_RATE_LIMIT_PER_SECOND = env.int("GATEWAY_API_RATE_LIMIT_PER_SECOND", default=100)
 
 # --- Hosted checkout (issue #7) ----------------------------------------------------------
 # The Content-Security-Policy of the checkout pages (and the sandbox shop): first-party

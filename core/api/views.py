@@ -24,6 +24,7 @@ from core.api.idempotency import (
 )
 from core.api.params import parse_query
 from core.api.parsers import FormParser, JSONParser
+from core.api.rate import ApiRateLimitError, check_api_rate
 from core.api.schema import APIKeyAuthenticationScheme  # noqa: F401  (registers it)
 from core.errors import AuthenticationError, PermissionDeniedError
 from core.logging import idempotency_key_var
@@ -49,6 +50,7 @@ class StripeAPIView(APIView):
                 "This API call cannot be made with a publishable API key. "
                 "Please use a secret API key."
             )
+        check_api_rate(api_key)
         # On the Django request too, so middleware and logging see them.
         for target in (request, request._request):
             target.merchant = api_key.merchant
@@ -129,6 +131,8 @@ class StripeAPIView(APIView):
     def handle_exception(self, exc):
         response = exception_handler(exc, self.get_exception_handler_context())
         response.exception = True
+        if isinstance(exc, ApiRateLimitError):
+            response["Retry-After"] = str(exc.retry_after)
         return response
 
 

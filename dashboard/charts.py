@@ -33,8 +33,8 @@ class Chart:
 
 def daily_chart(days: list[dt.date], values: list[float], *, fmt=str, max_value=None) -> Chart:
     """Bars (and the same values as a line) for one value per day."""
-    top = max_value if max_value is not None else max(values, default=0)
-    top = top or 1
+    real_top = max_value if max_value is not None else max(values, default=0)
+    top = real_top or 1
     usable = HEIGHT - PAD_BOTTOM - 6
     step = (WIDTH - PAD_LEFT) / max(len(days), 1)
     bars, points = [], []
@@ -58,5 +58,5 @@ def daily_chart(days: list[dt.date], values: list[float], *, fmt=str, max_value=
         points=" ".join(points),
         first_label=days[0].strftime("%d %b") if days else "",
         last_label=days[-1].strftime("%d %b") if days else "",
-        max_label=fmt(top),
+        max_label=fmt(real_top),
     )

@@ -353,7 +353,10 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "dashboard.forms.SignupForm"  # adds the business name
 ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_EMAIL_VERIFICATION = "optional"
+# Verified before use: two-factor can only be added to a verified address (allauth refuses
+# otherwise: someone could sign up with another's email and lock its owner out).
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False  # logout is a POST with the CSRF token
 ACCOUNT_SESSION_REMEMBER = False  # sessions end with the browser (and after 15 idle minutes)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Gateway] "

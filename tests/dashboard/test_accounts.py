@@ -1,5 +1,7 @@
 """Accounts: sign-up creates a merchant, login with two-factor, lockout, idle sessions."""
 
+import re
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -7,7 +9,7 @@ from merchants.models import APIKey, AuditEvent, Membership
 from tests.dashboard.conftest import PASSWORD, make_user, totp_code
 
 
-def test_sign_up_creates_a_test_mode_merchant_with_its_owner_and_test_keys(client, db):
+def test_sign_up_creates_a_test_mode_merchant_with_its_owner_and_test_keys(client, db, mailoutbox):
     response = client.post(
         reverse("account_signup"),
         {
@@ -17,7 +19,7 @@ def test_sign_up_creates_a_test_mode_merchant_with_its_owner_and_test_keys(clien
             "business_name": "Warung Siti",
         },
     )
-    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
     membership = Membership.objects.select_related("merchant", "user").get(
         user__email="siti@warung.example"
     )
@@ -27,6 +29,11 @@ def test_sign_up_creates_a_test_mode_merchant_with_its_owner_and_test_keys(clien
         ("publishable", False),
         ("secret", False),
     ]
+    # The dashboard opens once the address is verified (the link in the email).
+    assert client.get(reverse("dashboard:home")).status_code == 302
+    [email] = mailoutbox
+    link = re.search(r"http://testserver(/accounts/confirm-email/[^\s]+)", email.body).group(1)
+    assert client.post(link).status_code == 302
     home = client.get(reverse("dashboard:home"))
     assert home.status_code == 200
     assert b"Warung Siti" in home.content

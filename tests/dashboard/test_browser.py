@@ -1,0 +1,202 @@
+"""The dashboard in real Chromium (pytest-playwright with the system browser)."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from merchants.models import APIKey, Membership
+from payments.models import Refund
+from tests.dashboard.conftest import PASSWORD, enable_totp, make_user, pay, totp_code
+from tests.webhooks.conftest import Receiver
+from webhooks.models import WebhookEndpoint
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = Path("/tmp/gw-i/screens")
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def csp_violations(page):
+    found = []
+    page.on(
+        "console",
+        lambda msg: (
+            found.append(f"{msg.location} {msg.text}")
+            if "Content Security Policy" in msg.text
+            else None
+        ),
+    )
+    return found
+
+
+def log_in(page, live_server, email: str, secret: str | None = None) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    if secret:
+        page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
+        page.fill("input[name=code]", totp_code(secret))
+        page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/dashboard/")
+
+
+def test_sign_up_set_up_two_factor_create_a_key_and_a_webhook_endpoint(
+    page, live_server, csp_violations
+):
+    page.goto(f"{live_server.url}/accounts/signup/")
+    shot(page, "signup")
+    page.fill("input[name=email]", "rina@kopi.example")
+    page.fill("input[name=password1]", PASSWORD)
+    page.fill("input[name=password2]", PASSWORD)
+    page.fill("input[name=business_name]", "Kopi Rina")
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/accounts/confirm-email/"))
+    [email] = mail.outbox
+    link = re.search(r"(/accounts/confirm-email/[^\s]+)", email.body).group(1)
+    page.goto(live_server.url + link)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/dashboard/")
+    expect(page.locator(".brand")).to_have_text("Kopi Rina")
+    expect(page.locator("#test-banner")).to_be_visible()
+    shot(page, "home")
+
+    # Keys need two-factor first: the owner is sent to set it up.
+    page.click("text=API keys")
+    # Logged in by the email link, not by password: allauth asks for it before 2FA setup.
+    page.wait_for_url(re.compile(r"/accounts/reauthenticate/"))
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/accounts/2fa/totp/activate"))
+    secret = page.locator("#authenticator_secret").input_value()
+    shot(page, "totp")
+    page.fill("input[name=code]", totp_code(secret))
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/accounts/2fa/recovery-codes/"))
+    expect(page.locator("#recovery_codes")).to_be_visible()
+
+    page.goto(f"{live_server.url}/dashboard/developers/keys/")
+    page.fill("#key-name", "server")
+    page.click("#key-create-button")
+    raw = page.locator("#new-key-value").inner_text()
+    assert raw.startswith("sk_test_")
+    membership = Membership.objects.get(user__email="rina@kopi.example")
+    assert APIKey.objects.filter(merchant=membership.merchant, name="server").count() == 1
+    shot(page, "keys")
+
+    page.click("text=Webhooks")
+    page.fill("#endpoint-url", "http://127.0.0.1:9/hooks")
+    page.check("#endpoint-all-events")
+    page.click("#endpoint-create-button")
+    expect(page.locator("#endpoint-secret")).to_contain_text("whsec_")
+    endpoint = WebhookEndpoint.objects.get(merchant=membership.merchant)
+    assert endpoint.enabled_events == ["*"]
+    shot(page, "webhooks")
+    assert csp_violations == []
+
+
+@pytest.fixture
+def owner_with_2fa(merchant):
+    user = make_user("owner@toko.example")
+    Membership.objects.create(user=user, merchant=merchant, role="owner")
+    return user, enable_totp(user)
+
+
+def test_find_a_payment_by_last_4_and_refund_part_of_it_in_place(
+    page, live_server, merchant, owner_with_2fa, csp_violations
+):
+    from webhooks.services.endpoints import webhook_endpoint_create
+
+    receiver = Receiver()
+    try:
+        webhook_endpoint_create(
+            merchant=merchant, livemode=False, url=receiver.url, enabled_events=["charge.refunded"]
+        )
+        pay(merchant, 30_000)
+        target = pay(merchant, 150_000)
+        last4 = target.payment_method.details["last4"]
+        user, secret = owner_with_2fa
+        log_in(page, live_server, user.email, secret)
+
+        page.click("nav >> text=Payments")
+        page.fill("#id_q", last4)
+        page.click("#payment-filters button[type=submit]")
+        expect(page.locator("#payments-table tbody tr")).to_have_count(1)
+        shot(page, "payments")
+        page.click(f"tr[data-id={target.public_id}] a >> nth=0")
+        page.wait_for_url(re.compile(target.public_id))
+        shot(page, "payment")
+
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.fill("#refund-amount", "400")
+        page.select_option("#refund-reason", "requested_by_customer")
+        url_before = page.url
+        page.click("#refund-button")
+        expect(page.locator("#payment-status")).to_contain_text("Partially refunded")
+        expect(page.locator("#amount-refunded")).to_contain_text("IDR\xa0400.00")
+        assert page.url == url_before  # updated in place, no navigation
+        refund = Refund.objects.get(payment_intent=target)
+        assert refund.amount == 40_000
+        expect(page.locator("#refunds")).to_contain_text(refund.public_id)
+        shot(page, "refunded")
+
+        delivered = [e for e in receiver.events() if e["type"] == "charge.refunded"]
+        assert len(delivered) == 1
+        assert delivered[0]["data"]["object"]["amount_refunded"] == 40_000
+    finally:
+        receiver.close()
+    assert csp_violations == []
+
+
+def test_capture_an_uncaptured_payment(page, live_server, merchant, owner_with_2fa):
+    intent = pay(merchant, 80_000, manual=True)
+    user, secret = owner_with_2fa
+    log_in(page, live_server, user.email, secret)
+    page.goto(f"{live_server.url}/dashboard/payments/{intent.public_id}/")
+    expect(page.locator("#payment-status")).to_contain_text("Uncaptured")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.fill("#capture-amount", "500")
+    page.click("#capture-button")
+    expect(page.locator("#payment-status")).to_contain_text("Succeeded")
+    expect(page.locator("#amount-received")).to_contain_text("IDR\xa0500.00")
+    intent.refresh_from_db()
+    assert intent.amount_received == 50_000
+
+
+def test_a_viewer_sees_no_refund_button(page, live_server, merchant):
+    intent = pay(merchant, 10_000)
+    user = make_user("viewer@toko.example")
+    Membership.objects.create(user=user, merchant=merchant, role="viewer")
+    log_in(page, live_server, user.email)
+    page.goto(f"{live_server.url}/dashboard/payments/{intent.public_id}/")
+    expect(page.locator("#payment-amount")).to_be_visible()
+    expect(page.locator("#refund-button")).to_have_count(0)
+    # The mode switch is always there.
+    expect(page.locator("#mode-switch")).to_be_visible()
+    response = page.request.post(
+        f"{live_server.url}/dashboard/payments/{intent.public_id}/refund",
+        headers={"X-CSRFToken": page.context.cookies()[0]["value"]},
+    )
+    assert response.status in (403,)
+    assert not Refund.objects.exists()
+
+
+def test_export_csv_downloads_the_filtered_rows(page, live_server, merchant, owner_with_2fa):
+    pay(merchant, 10_000)
+    big = pay(merchant, 900_000)
+    user, secret = owner_with_2fa
+    log_in(page, live_server, user.email, secret)
+    page.goto(f"{live_server.url}/dashboard/payments/?amount_min=5000")
+    with page.expect_download() as info:
+        page.click("#export-csv")
+    text = Path(info.value.path()).read_text()
+    lines = text.strip().splitlines()
+    assert len(lines) == 2 and lines[1].startswith(big.public_id)

@@ -67,11 +67,9 @@ def refund_check(*, charge: Charge, amount: int, destination: dict | None) -> No
         )
 
 
-def refund_prepare(*, refund: Refund, transaction_: Transaction, destination: dict | None) -> bool:
-    """In the refund's creating transaction: for a payout refund, keep the destination and
-    send the payout after the commit. True when the refund goes by payout."""
-    from payments.tasks import send_refund_payout
-
+def refund_prepare(*, refund: Refund, destination: dict | None) -> bool:
+    """In the refund's creating transaction: keep a payout refund's destination. True when
+    the refund goes by payout (then enqueue it with refund_payout_enqueue)."""
     if _method(refund.charge) not in BY_PAYOUT:
         return False
     refund.destination = {
@@ -80,8 +78,14 @@ def refund_prepare(*, refund: Refund, transaction_: Transaction, destination: di
         "account_holder_name": destination["account_holder_name"],
     }
     refund.save(update_fields=["destination", "updated_at"])
-    send_refund_payout.delay_on_commit(transaction_.pk)
     return True
+
+
+def refund_payout_enqueue(*, transaction_: Transaction) -> None:
+    """Send the payout once the refund (and its refund.created event) has committed."""
+    from payments.tasks import send_refund_payout
+
+    send_refund_payout.delay_on_commit(transaction_.pk)
 
 
 def refund_payout_send(*, transaction_pk: int) -> str:

@@ -152,10 +152,10 @@ def refund_create(
             currency=charge.currency,
             parent=capture,
         )
-        by_payout = local_refunds.refund_prepare(
-            refund=refund, transaction_=txn, destination=destination
-        )
+        by_payout = local_refunds.refund_prepare(refund=refund, destination=destination)
         _emit_refund(refund, "created")
+        if by_payout:
+            local_refunds.refund_payout_enqueue(transaction_=txn)
     if by_payout:  # pending until the bank has paid the customer's account
         return refund
     result = get_connector(txn.connector).refund(

@@ -32,6 +32,20 @@ def _holidays(country: str, year: int) -> frozenset[dt.date]:
         return frozenset()
 
 
+# Processors fund methods on their own schedules: virtual accounts at T+1; cards, e-wallets
+# and QRIS at the merchant's payout_delay_days (T+2 by default). Never later than that.
+METHOD_PAYOUT_DELAY_DAYS = {"bank_transfer": 1}
+
+
+def payout_delay_days(methods: set[str], *, merchant_delay: int) -> int:
+    """The T+N of a payout of charges made with `methods`: the slowest method's."""
+    if not methods:
+        return merchant_delay
+    return max(
+        min(METHOD_PAYOUT_DELAY_DAYS.get(m, merchant_delay), merchant_delay) for m in methods
+    )
+
+
 def is_business_day(day: dt.date, *, country: str) -> bool:
     return day.weekday() < 5 and day not in _holidays(country, day.year)
 

@@ -190,6 +190,8 @@ class BalanceTransaction(TimeStampedModel):
     settlement_batch = models.ForeignKey(
         "SettlementBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Charges: card, gopay, bank_transfer... (payouts of a batch wait for its slowest method).
+    payment_method_type = models.CharField(max_length=20, blank=True, db_default="")
     # A refund's charge: the fee returned on refunds is bounded by the charge's fee.
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"

@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from core.ids import new_id
 from merchants.models import BankAccount, Merchant
-from settlement.calendar import add_business_days, closed_day
-from settlement.models import SettlementBatch
+from settlement.calendar import add_business_days, closed_day, payout_delay_days
+from settlement.models import SettlementBatch, SettlementLine
 
 # Any constant works: it names the lock that serializes settlement runs.
 _SETTLEMENT_LOCK = 4_715_001
@@ -208,10 +208,14 @@ def settlement_run(
     return result
 
 
-def payout_arrival_date(*, merchant: Merchant, day: dt.date) -> dt.date:
+def payout_arrival_date(
+    *, merchant: Merchant, day: dt.date, methods: set[str] = frozenset()
+) -> dt.date:
     """T+N business days after the settlement day (weekends and the merchant country's
-    public holidays skipped)."""
-    return add_business_days(day, merchant.payout_delay_days, country=merchant.country)
+    public holidays skipped). N is the merchant's payout_delay_days, or less when every
+    charge of the batch was made with a faster method (virtual accounts: T+1)."""
+    days = payout_delay_days(set(methods), merchant_delay=merchant.payout_delay_days)
+    return add_business_days(day, days, country=merchant.country)
 
 
 def _schedule_payouts(result: SettlementResult, *, now: dt.datetime) -> None:
@@ -230,6 +234,13 @@ def _schedule_payouts(result: SettlementResult, *, now: dt.datetime) -> None:
         (a.merchant_id, a.currency): a
         for a in BankAccount.objects.filter(merchant_id__in={b.merchant_id for b in automatic})
     }
+    methods: dict[int, set[str]] = {}
+    for batch_id, method in (
+        SettlementLine.objects.filter(batch__in=automatic, type="charge")
+        .values_list("batch_id", "balance_transaction__payment_method_type")
+        .distinct()
+    ):
+        methods.setdefault(batch_id, set()).add(method or "card")
     items = []
     for batch in automatic:
         destination = destinations.get((batch.merchant_id, batch.currency))
@@ -237,7 +248,10 @@ def _schedule_payouts(result: SettlementResult, *, now: dt.datetime) -> None:
             result.skipped_payouts[batch.public_id] = "no bank account"
             continue
         local_today = timezone.localdate(now, timezone=_zone(batch.merchant.timezone))
-        arrival = max(payout_arrival_date(merchant=batch.merchant, day=batch.day), local_today)
+        arrival = payout_arrival_date(
+            merchant=batch.merchant, day=batch.day, methods=methods.get(batch.pk, set())
+        )
+        arrival = max(arrival, local_today)
         items.append(
             {
                 "merchant": batch.merchant,

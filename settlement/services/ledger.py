@@ -185,6 +185,7 @@ def ledger_post_capture(
         fee=fee,
         net=amount - fee,
         fee_details=_fee_details(fee, currency, "Gateway processing fees"),
+        payment_method_type=payment_method_type,
         source=source,
         reference=reference,
         description=description[:255],

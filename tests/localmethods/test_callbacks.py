@@ -158,3 +158,25 @@ def test_a_callback_with_a_bad_signature_is_refused_recorded_and_changes_nothing
     # The genuine payment still goes through afterwards.
     _pay_va(gateway, intent)
     assert gateway.client.v1.payment_intents.retrieve(intent.id).status == "succeeded"
+
+
+def test_with_nothing_listening_the_callback_goes_in_process_through_the_same_view(
+    api_client, settings
+):
+    from sandbox.virtual_accounts import transfer
+
+    settings.GATEWAY_BASE_URL = "http://127.0.0.1:9"  # refused: no gateway listens there
+    settings.GATEWAY_SANDBOX_CALLBACK_TRANSPORT = "auto"
+    created = api_client.post(
+        "/v1/payment_intents",
+        {"amount": 20_000_000, "currency": "idr", "payment_method_types": ["bank_transfer"],
+         "payment_method_data": {"type": "bank_transfer", "bank_transfer": {"bank": "bri"}},
+         "confirm": True},
+    ).json()  # fmt: skip
+    va = created["next_action"]["display_bank_transfer_instructions"]["financial_addresses"][0]
+    number = va["id_virtual_account"]["account_number"]
+    payment, problem = transfer(bank="bri", va_number=number, amount=20_000_000)
+    assert problem == ""
+    callback = InboundCallback.objects.get()
+    assert callback.signature_valid and callback.note == "succeeded"
+    assert api_client.get(f"/v1/payment_intents/{created['id']}").json()["status"] == "succeeded"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard.views import audit, common, developers, home, payments
+from dashboard.views import audit, common, customers, developers, home, payments
 
 app_name = "dashboard"
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path("payments/<str:public_id>/refund", payments.payment_refund, name="payment-refund"),
     path("payments/<str:public_id>/capture", payments.payment_capture, name="payment-capture"),
     path("payments/<str:public_id>/cancel", payments.payment_cancel, name="payment-cancel"),
+    path("refunds/", customers.refund_list_page, name="refund-list"),
+    path("customers/", customers.customer_list_page, name="customer-list"),
+    path("customers/<str:public_id>/", customers.customer_detail, name="customer-detail"),
     path("developers/keys/", developers.apikey_list, name="apikey-list"),
     path("developers/keys/create", developers.apikey_create, name="apikey-create"),
     path("developers/keys/<int:pk>/roll", developers.apikey_roll, name="apikey-roll"),

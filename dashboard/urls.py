@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard.views import audit, common, customers, developers, home, payments
+from dashboard.views import audit, balance, common, customers, developers, home, payments
 
 app_name = "dashboard"
 
@@ -16,6 +16,22 @@ urlpatterns = [
     path("refunds/", customers.refund_list_page, name="refund-list"),
     path("customers/", customers.customer_list_page, name="customer-list"),
     path("customers/<str:public_id>/", customers.customer_detail, name="customer-detail"),
+    path("balance/", balance.balance, name="balance"),
+    path("settlements/", balance.settlementbatch_list, name="settlementbatch-list"),
+    path(
+        "settlements/<str:public_id>/",
+        balance.settlementbatch_detail,
+        name="settlementbatch-detail",
+    ),
+    path(
+        "settlements/<str:public_id>/export.csv",
+        balance.settlementbatch_export,
+        name="settlementbatch-export",
+    ),
+    path("payouts/", balance.payout_list_page, name="payout-list"),
+    path("payouts/create", balance.payout_create_view, name="payout-create"),
+    path("payouts/<str:public_id>/", balance.payout_detail, name="payout-detail"),
+    path("settings/bank-accounts/", balance.bankaccount_list, name="bankaccount-list"),
     path("developers/keys/", developers.apikey_list, name="apikey-list"),
     path("developers/keys/create", developers.apikey_create, name="apikey-create"),
     path("developers/keys/<int:pk>/roll", developers.apikey_roll, name="apikey-roll"),

@@ -9,7 +9,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.ids import random_string
-from merchants.models import APIKey, APIKeyKind, AuditEvent, Membership, Merchant, Role
+from merchants.models import (
+    APIKey,
+    APIKeyKind,
+    AuditEvent,
+    BankAccount,
+    Membership,
+    Merchant,
+    Role,
+)
 
 _KIND_PREFIX = {APIKeyKind.SECRET: "sk", APIKeyKind.PUBLISHABLE: "pk"}
 
@@ -81,6 +89,30 @@ def merchant_signup(*, user, business_name: str) -> Merchant:
         for kind in (APIKeyKind.SECRET, APIKeyKind.PUBLISHABLE):
             api_key_create(merchant=merchant, kind=kind, livemode=False, name="default")
     return merchant
+
+
+def bank_account_set(
+    *,
+    merchant: Merchant,
+    currency: str,
+    bank_code: str,
+    account_number: str,
+    account_holder_name: str,
+) -> BankAccount:
+    """The merchant's payout destination for `currency`, created or replaced in place (one
+    per currency). Payouts already made keep pointing at this row; its new details apply
+    to payouts sent from now on."""
+    with transaction.atomic():
+        account, _ = BankAccount.objects.select_for_update().update_or_create(
+            merchant=merchant,
+            currency=currency.lower(),
+            defaults={
+                "bank_code": bank_code.lower(),
+                "account_number": account_number,
+                "account_holder_name": account_holder_name,
+            },
+        )
+    return account
 
 
 def audit_event_record(

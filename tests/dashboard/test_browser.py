@@ -200,3 +200,63 @@ def test_export_csv_downloads_the_filtered_rows(page, live_server, merchant, own
     text = Path(info.value.path()).read_text()
     lines = text.strip().splitlines()
     assert len(lines) == 2 and lines[1].startswith(big.public_id)
+
+
+def test_open_a_settlement_batch_and_its_payout(
+    page, live_server, merchant, owner_with_2fa, csp_violations
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from merchants.models import BankAccount, PricingPlan, PricingRate
+    from settlement.services.batches import settlement_run
+    from tests.dashboard.conftest import refund
+
+    plan = PricingPlan.objects.create(name="Flat browser plan")
+    PricingRate.objects.create(
+        plan=plan, payment_method_type="card", currency="idr", percent_bps=200
+    )
+    merchant.pricing_plan = plan
+    merchant.save(update_fields=["pricing_plan"])
+    BankAccount.objects.create(
+        merchant=merchant,
+        currency="idr",
+        bank_code="bca",
+        account_number="1234567890",
+        account_holder_name="Toko Kopi",
+    )
+    first = pay(merchant, 200_000)
+    pay(merchant, 100_000)
+    refund(first, 50_000)
+    [batch] = settlement_run(now=timezone.now() + dt.timedelta(days=1)).batches
+    payout = batch.payout
+
+    user, secret = owner_with_2fa
+    log_in(page, live_server, user.email, secret)
+    page.click("nav >> text=Settlements")
+    page.click(f"tr[data-id={batch.public_id}] a >> nth=0")
+    page.wait_for_url(re.compile(batch.public_id))
+    expect(page.locator("#batch-lines tbody tr")).to_have_count(3)
+    expect(page.locator("#batch-net")).to_contain_text("IDR\xa0")
+    shot(page, "settlement-batch")
+    with page.expect_download() as info:
+        page.click("#batch-csv")
+    lines = Path(info.value.path()).read_text().strip().splitlines()
+    assert len(lines) == 1 + 3 + 1 and lines[-1].split(",")[2] == "total"
+
+    page.click("#batch-payout a")
+    page.wait_for_url(re.compile(payout.public_id))
+    expect(page.locator("#payout-status")).to_contain_text("Pending")
+    expect(page.locator("#payout-arrival")).to_contain_text(
+        payout.arrival_date.strftime("%d %b %Y")
+    )
+    expect(page.locator("#payout-lines tbody tr")).to_have_count(3)
+    shot(page, "payout")
+    page.click("nav >> text=Payouts")
+    expect(page.locator(f"#payouts-table tr[data-id={payout.public_id}]")).to_be_visible()
+    shot(page, "payouts")
+    page.click("nav a[href$='/dashboard/balance/']")
+    expect(page.locator("#balance-transactions tbody tr")).to_have_count(4)
+    shot(page, "balance")
+    assert csp_violations == []

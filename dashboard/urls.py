@@ -1,6 +1,15 @@
 from django.urls import path
 
-from dashboard.views import audit, balance, common, customers, developers, home, payments
+from dashboard.views import (
+    audit,
+    balance,
+    common,
+    customers,
+    developers,
+    home,
+    payments,
+    team,
+)
 
 app_name = "dashboard"
 
@@ -68,4 +77,14 @@ urlpatterns = [
         name="webhookendpoint-resend",
     ),
     path("audit/", audit.auditevent_list, name="auditevent-list"),
+    path("team/", team.team, name="team"),
+    path("team/invite", team.team_invite, name="team-invite"),
+    path(
+        "team/invitations/<str:public_id>/revoke",
+        team.team_invitation_revoke,
+        name="team-invitation-revoke",
+    ),
+    path("team/members/<int:pk>/role", team.team_member_role, name="team-member-role"),
+    path("team/members/<int:pk>/remove", team.team_member_remove, name="team-member-remove"),
+    path("invitations/<str:token>/", team.invitation_accept_page, name="invitation-accept"),
 ]

@@ -197,6 +197,54 @@ class BankAccount(TimeStampedModel):
         return f"{self.bank_code} …{self.account_number[-4:]}"
 
 
+# --- Team invitations (issue #8) -------------------------------------------------------
+
+
+def _invitation_id() -> str:
+    return new_id("inv")
+
+
+class Invitation(TimeStampedModel):
+    """An invitation to join a merchant's team with a role. The link in the email carries a
+    random token; only its SHA-256 is kept, so the table alone cannot accept anything."""
+
+    public_id = models.CharField(max_length=40, unique=True, default=_invitation_id)
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="merchants_invitation_role"
+            ),
+            # One open invitation per address and merchant: inviting again replaces it.
+            models.UniqueConstraint(
+                fields=["merchant", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="merchants_invitation_one_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} as {self.role} of {self.merchant_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )
+
+
 # --- Dashboard audit log (issue #8) ------------------------------------------------------
 
 

@@ -8,12 +8,14 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import InvalidRequestError, StateConflictError
 from core.ids import random_string
 from merchants.models import (
     APIKey,
     APIKeyKind,
     AuditEvent,
     BankAccount,
+    Invitation,
     Membership,
     Merchant,
     Role,
@@ -113,6 +115,111 @@ def bank_account_set(
             },
         )
     return account
+
+
+INVITATION_TTL = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: Invitation
+    token: str  # for the link in the email; never stored
+
+
+def invitation_create(*, merchant: Merchant, email: str, role: str, invited_by) -> IssuedInvitation:
+    """Invite `email` to the merchant's team with `role` for 7 days. An open invitation of
+    the same address is revoked and replaced (so the latest link is the only one that
+    works). A current member cannot be invited again."""
+    email = email.strip().lower()
+    if role not in Role.values:
+        raise InvalidRequestError(f"Invalid role: {role}", param="role")
+    if Membership.objects.filter(merchant=merchant, user__email__iexact=email).exists():
+        raise StateConflictError(f"{email} is already a member.", code="already_member")
+    token = random_string(40)
+    now = timezone.now()
+    with transaction.atomic():
+        Invitation.objects.filter(
+            merchant=merchant, email=email, accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        invitation = Invitation.objects.create(
+            merchant=merchant,
+            email=email,
+            role=role,
+            token_hash=hash_key(token),
+            invited_by=invited_by,
+            expires_at=now + INVITATION_TTL,
+        )
+    return IssuedInvitation(invitation=invitation, token=token)
+
+
+def invitation_find(*, token: str) -> Invitation | None:
+    """The open (not accepted, revoked or expired) invitation of a link's token."""
+    invitation = (
+        Invitation.objects.select_related("merchant")
+        .filter(token_hash=hash_key(token or ""))
+        .first()
+    )
+    return invitation if invitation is not None and invitation.is_open else None
+
+
+def invitation_accept(*, invitation: Invitation, user) -> Membership:
+    """`user` joins the team with the invited role; the invitation is used up. Locks the
+    invitation, so a link clicked twice at once makes one membership."""
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if not invitation.is_open:
+            raise StateConflictError(
+                "This invitation has expired or was already used.", code="invitation_closed"
+            )
+        if (user.email or "").lower() != invitation.email:
+            raise InvalidRequestError(
+                f"This invitation is for {invitation.email}.", code="invitation_email"
+            )
+        membership, created = Membership.objects.get_or_create(
+            user=user, merchant_id=invitation.merchant_id, defaults={"role": invitation.role}
+        )
+        if not created:
+            raise StateConflictError("You are already a member.", code="already_member")
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at", "updated_at"])
+    return membership
+
+
+def invitation_revoke(*, invitation: Invitation) -> None:
+    Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def _other_owners(membership: Membership) -> bool:
+    return (
+        Membership.objects.filter(merchant_id=membership.merchant_id, role=Role.OWNER)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+def membership_role_change(*, membership: Membership, role: str) -> Membership:
+    """Give a member another role. A merchant always keeps at least one owner."""
+    if role not in Role.values:
+        raise InvalidRequestError(f"Invalid role: {role}", param="role")
+    with transaction.atomic():
+        list(Membership.objects.select_for_update().filter(merchant_id=membership.merchant_id))
+        membership.refresh_from_db()
+        if membership.role == Role.OWNER and role != Role.OWNER and not _other_owners(membership):
+            raise StateConflictError("A merchant needs at least one owner.", code="last_owner")
+        membership.role = role
+        membership.save(update_fields=["role", "updated_at"])
+    return membership
+
+
+def membership_remove(*, membership: Membership) -> None:
+    """Remove a member from the team. The last owner cannot be removed."""
+    with transaction.atomic():
+        list(Membership.objects.select_for_update().filter(merchant_id=membership.merchant_id))
+        if membership.role == Role.OWNER and not _other_owners(membership):
+            raise StateConflictError("A merchant needs at least one owner.", code="last_owner")
+        membership.delete()
 
 
 def audit_event_record(

@@ -260,3 +260,31 @@ def test_open_a_settlement_batch_and_its_payout(
     expect(page.locator("#balance-transactions tbody tr")).to_have_count(4)
     shot(page, "balance")
     assert csp_violations == []
+
+
+def test_invite_a_developer_who_accepts_and_joins(
+    page, live_server, merchant, owner_with_2fa, csp_violations, browser
+):
+    user, secret = owner_with_2fa
+    log_in(page, live_server, user.email, secret)
+    page.click("nav >> text=Team")
+    page.fill("#invite-email", "dewi@kopi.example")
+    page.select_option("#invite-role", "developer")
+    page.click("#invite-button")
+    expect(page.locator("#team-notice")).to_contain_text("dewi@kopi.example")
+    expect(page.locator("tr[data-invitation='dewi@kopi.example']")).to_be_visible()
+    shot(page, "team")
+    link = re.search(r"https?://\S+/dashboard/invitations/\S+/", mail.outbox[-1].body)[0]
+
+    newcomer = browser.new_page()
+    newcomer.goto(link)
+    expect(newcomer.locator("#invited-role")).to_contain_text("Developer")
+    shot(newcomer, "invitation")
+    newcomer.fill("#id_password1", PASSWORD)
+    newcomer.fill("#id_password2", PASSWORD)
+    newcomer.click("#accept-button")
+    newcomer.wait_for_url(f"{live_server.url}/dashboard/")
+    expect(newcomer.locator(".who")).to_contain_text("dewi@kopi.example · developer")
+    assert Membership.objects.get(user__email="dewi@kopi.example").role == "developer"
+    newcomer.close()
+    assert csp_violations == []

@@ -37,6 +37,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "keys.manage": _MANAGERS,
     "payouts.manage": _MANAGERS,
     "team.manage": _MANAGERS,
+    "settings.manage": _MANAGERS,
     "audit.view": frozenset({Role.OWNER}),
 }
 

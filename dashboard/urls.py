@@ -8,6 +8,7 @@ from dashboard.views import (
     developers,
     home,
     payments,
+    settings,
     team,
 )
 
@@ -40,6 +41,13 @@ urlpatterns = [
     path("payouts/", balance.payout_list_page, name="payout-list"),
     path("payouts/create", balance.payout_create_view, name="payout-create"),
     path("payouts/<str:public_id>/", balance.payout_detail, name="payout-detail"),
+    path("settings/", settings.settings_page, name="settings"),
+    path("settings/profile", settings.settings_profile, name="settings-profile"),
+    path(
+        "settings/payout-schedule",
+        settings.settings_payout_schedule,
+        name="settings-payout-schedule",
+    ),
     path("settings/bank-accounts/", balance.bankaccount_list, name="bankaccount-list"),
     path("developers/keys/", developers.apikey_list, name="apikey-list"),
     path("developers/keys/create", developers.apikey_create, name="apikey-create"),

@@ -117,6 +117,37 @@ def bank_account_set(
     return account
 
 
+def merchant_settings_update(*, merchant: Merchant, **fields) -> dict:
+    """Change the merchant's profile or payout schedule (name, country, default_currency,
+    timezone, payout_delay_days, settlement_cutoff_hour, payouts_automatic). Returns
+    {field: [before, after]} of what changed, for the audit log. A new cutoff or delay
+    applies to days not settled yet."""
+    allowed = {
+        "name",
+        "country",
+        "default_currency",
+        "timezone",
+        "payout_delay_days",
+        "settlement_cutoff_hour",
+        "payouts_automatic",
+    }
+    unknown = set(fields) - allowed
+    if unknown:
+        raise InvalidRequestError(f"Unknown settings: {', '.join(sorted(unknown))}")
+    changed = {}
+    with transaction.atomic():
+        locked = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        for name, value in fields.items():
+            if getattr(locked, name) != value:
+                changed[name] = [getattr(locked, name), value]
+                setattr(locked, name, value)
+        if changed:
+            locked.save(update_fields=[*changed, "updated_at"])
+    for name, (_before, after) in changed.items():
+        setattr(merchant, name, after)
+    return changed
+
+
 INVITATION_TTL = timedelta(days=7)
 
 

@@ -34,3 +34,11 @@ def card_label(details: dict | None) -> str:
     brand = (details.get("brand") or "card").title()
     last4 = details.get("last4") or ""
     return f"{brand} •••• {last4}" if last4 else brand
+
+
+@register.filter
+def bps(value: int | None) -> str:
+    """Basis points as a percentage: 290 -> "2.9 %", 200 -> "2 %"."""
+    if value is None:
+        return ""
+    return f"{Decimal(int(value)).scaleb(-2).normalize():f} %"

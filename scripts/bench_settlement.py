@@ -6,8 +6,8 @@
 
 Creates (drops first) the database `<name>_bench_settlement` beside the one in DATABASE_URL,
 migrates it, generates the captures with set-based SQL (generate_series: merchants, bank
-accounts, one capture journal with its three entries and one pending balance transaction per
-capture, all on one local day), then measures in one run:
+accounts, one capture journal with its three entries, one pending balance transaction and its row
+in the settlement queue per capture, all on one local day), then measures in one run:
 
 - raw_group_seconds: the bare grouping query (SUM ... GROUP BY merchant, currency, day);
 - raw_settle_sql_seconds: the same work as the service's SQL, hand-written (batches INSERT ...
@@ -131,6 +131,15 @@ GENERATE = [
            gross - fee, '[]'::jsonb, 'ch_bench' || i, 'txn_bench' || i, '', journal_id,
            %(day)s::date, %(day)s::date + 1, at, at
       FROM bench_journal
+    """,
+    # The settlement queue, as ledger_post_capture fills it.
+    """
+    INSERT INTO settlement_unsettled
+        (balance_transaction_id, merchant_id, livemode, currency, settlement_date, type,
+         amount, fee, net, source, reference, payment_method_type)
+    SELECT id, merchant_id, livemode, currency, settlement_date, type, amount, fee, net,
+           source, reference, payment_method_type
+      FROM settlement_balancetransaction
     """,
     "DROP TABLE bench_journal",
     "DROP TABLE bench_capture",

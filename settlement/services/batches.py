@@ -4,6 +4,8 @@ currency and local day, then the automatic payout.
 Set-based: a handful of INSERT ... SELECT / UPDATE ... FROM statements move every pending
 balance transaction of every merchant whose day has closed, whatever their number; Python
 loops only over the distinct (time zone, cutoff) settings and over the resulting batches.
+They read the settlement queue (UnsettledItem, filled by the capture and refund postings),
+not the balance transactions, and the balance transactions' UPDATE is a HOT update.
 
 Idempotent and safe to run twice at once: one run at a time holds a transaction-level
 advisory lock (PostgreSQL), batches are unique on (merchant, livemode, currency, day) and
@@ -23,7 +25,7 @@ from django.utils import timezone
 from core.ids import new_id
 from merchants.models import BankAccount, Merchant
 from settlement.calendar import add_business_days, closed_day, payout_delay_days
-from settlement.models import SettlementBatch, SettlementLine
+from settlement.models import SettlementBatch
 
 # Any constant works: it names the lock that serializes settlement runs.
 _SETTLEMENT_LOCK = 4_715_001
@@ -43,31 +45,36 @@ def _public_id_sql(prefix: str) -> str:
     return f"'{prefix}_' || lower(hex(randomblob(12)))"
 
 
-# The batch day of a pending balance transaction: its own day, or the day being closed when
-# its own day's batch was made by an earlier run (a straggler).
-_SCOPE = """
-    FROM settlement_balancetransaction bt
-    JOIN merchants_merchant m ON m.id = bt.merchant_id
-    LEFT JOIN settlement_settlementbatch old
-           ON old.merchant_id = bt.merchant_id AND old.livemode = bt.livemode
-          AND old.currency = bt.currency AND old.day = bt.settlement_date
-          AND old.run_id <> %(run)s
-    {extra_join}
-   WHERE bt.status = 'pending' AND bt.settlement_date <= %(closing)s
-     AND m.timezone = %(tz)s AND m.settlement_cutoff_hour = %(cutoff)s
-     {merchant_filter}
+# The queued balance transactions a group closes, each with its batch day: its own day, or
+# the day being closed when its own day's batch was made by an earlier run (a straggler).
+_QUEUED = """
+    SELECT q.*,
+           CASE WHEN old.id IS NOT NULL THEN %(closing)s ELSE q.settlement_date END
+               AS batch_day
+      FROM settlement_unsettled q
+      JOIN merchants_merchant m ON m.id = q.merchant_id
+      LEFT JOIN settlement_settlementbatch old
+             ON old.merchant_id = q.merchant_id AND old.livemode = q.livemode
+            AND old.currency = q.currency AND old.day = q.settlement_date
+            AND old.run_id <> %(run)s
+     WHERE q.settlement_date <= %(closing)s
+       AND m.timezone = %(tz)s AND m.settlement_cutoff_hour = %(cutoff)s
+       {merchant_filter}
 """
-_BATCH_DAY = "CASE WHEN old.id IS NOT NULL THEN %(closing)s ELSE bt.settlement_date END"
+# ... joined to the batch this run made for it (equality on the batch's unique key). One
+# whose batch exists already (made by an earlier run) finds none and waits for the next run.
+_INTO_NEW_BATCH = """
+      FROM ({queued}) s
+      JOIN settlement_settlementbatch nb
+        ON nb.merchant_id = s.merchant_id AND nb.livemode = s.livemode
+       AND nb.currency = s.currency AND nb.day = s.batch_day
+     WHERE nb.run_id = %(run)s
+"""
 
 
 def _statements(merchant_filter: str) -> list[str]:
-    scope = _SCOPE.format(merchant_filter=merchant_filter, extra_join="")
-    into_new_batch = _SCOPE.format(
-        merchant_filter=merchant_filter,
-        extra_join="JOIN settlement_settlementbatch nb ON nb.run_id = %(run)s"
-        " AND nb.merchant_id = bt.merchant_id AND nb.livemode = bt.livemode"
-        f" AND nb.currency = bt.currency AND nb.day = {_BATCH_DAY}",
-    )
+    queued = _QUEUED.format(merchant_filter=merchant_filter)
+    into_new_batch = _INTO_NEW_BATCH.format(queued=queued)
     return [
         # 1. The batches: totals per merchant, mode, currency and batch day.
         f"""
@@ -76,33 +83,55 @@ def _statements(merchant_filter: str) -> list[str]:
              fee_amount, net_amount, count, run_id, created_at, updated_at)
         SELECT {_public_id_sql("stl")}, g.merchant_id, g.livemode, g.currency, g.batch_day,
                g.gross, g.refunds, g.fees, g.net, g.n, %(run)s, %(now)s, %(now)s
-          FROM (SELECT bt.merchant_id, bt.livemode, bt.currency, {_BATCH_DAY} AS batch_day,
-                       SUM(CASE WHEN bt.type = 'charge' THEN bt.amount ELSE 0 END) AS gross,
-                       SUM(CASE WHEN bt.type = 'refund' THEN -bt.amount ELSE 0 END) AS refunds,
-                       SUM(bt.fee) AS fees, SUM(bt.net) AS net, COUNT(*) AS n
-                {scope}
+          FROM (SELECT s.merchant_id, s.livemode, s.currency, s.batch_day,
+                       SUM(CASE WHEN s.type = 'charge' THEN s.amount ELSE 0 END) AS gross,
+                       SUM(CASE WHEN s.type = 'refund' THEN -s.amount ELSE 0 END) AS refunds,
+                       SUM(s.fee) AS fees, SUM(s.net) AS net, COUNT(*) AS n
+                  FROM ({queued}) s
                  GROUP BY 1, 2, 3, 4) g
          WHERE true
         ON CONFLICT (merchant_id, livemode, currency, day) DO NOTHING
         """,  # noqa: S608 (only module constants are formatted in; values are parameters)
-        # 2. Their lines: every balance transaction, into the batch this run made for it.
+        # 2. Their lines.
         f"""
         INSERT INTO settlement_settlementline
             (batch_id, balance_transaction_id, type, amount, fee, net, source, reference,
              created_at)
-        SELECT nb.id, bt.id, bt.type, bt.amount, bt.fee, bt.net, bt.source, bt.reference,
-               %(now)s
+        SELECT nb.id, s.balance_transaction_id, s.type, s.amount, s.fee, s.net, s.source,
+               s.reference, %(now)s
         {into_new_batch}
         """,
-        # 3. Those balance transactions are settled: available, in their batch.
-        """
-        UPDATE settlement_balancetransaction AS bt
-           SET status = 'available', settlement_batch_id = l.batch_id
-          FROM settlement_settlementline l
-          JOIN settlement_settlementbatch b ON b.id = l.batch_id
-         WHERE l.balance_transaction_id = bt.id AND b.run_id = %(run)s
+        # 3. The methods of each batch's charges: its payout waits for the slowest.
+        f"""
+        SELECT DISTINCT nb.id, s.payment_method_type
+        {into_new_batch}
+           AND s.type = 'charge'
         """,
     ]
+
+
+# The run's lines leave the queue; their balance transactions become available, in their
+# batch. (Once per run, after every group: each row is written once.)
+_THIS_RUNS_LINES = """
+    SELECT l.balance_transaction_id FROM settlement_settlementline l
+      JOIN settlement_settlementbatch b ON b.id = l.batch_id
+     WHERE b.run_id = %(run)s
+"""
+_SETTLE = [
+    f"""
+    DELETE FROM settlement_unsettled
+     WHERE balance_transaction_id IN ({_THIS_RUNS_LINES})
+    """,  # noqa: S608
+    # status and settlement_batch are not indexed: a HOT update (see the model).
+    """
+    UPDATE settlement_balancetransaction
+       SET status = 'available', settlement_batch_id = l.batch_id
+      FROM settlement_settlementline l
+      JOIN settlement_settlementbatch b ON b.id = l.batch_id
+     WHERE l.balance_transaction_id = settlement_balancetransaction.id
+       AND b.run_id = %(run)s
+    """,
+]
 
 
 _JOURNALS = [
@@ -179,6 +208,7 @@ def settlement_run(
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SETTLEMENT_LOCK])
+        methods: dict[int, set[str]] = {}
         with connection.cursor() as cursor:
             for tz, cutoff in settings_groups:
                 closing = closed_day(now, tz=tz, cutoff_hour=cutoff)
@@ -192,9 +222,19 @@ def settlement_run(
                 if merchant is not None:
                     merchant_filter = "AND m.id = %(merchant)s"
                     params["merchant"] = merchant.pk
-                for sql in _statements(merchant_filter):
-                    cursor.execute(sql, params)
+                batches_sql, lines_sql, methods_sql = _statements(merchant_filter)
+                cursor.execute(batches_sql, params)
+                if connection.vendor == "postgresql":
+                    # Fresh statistics: the joins below then see this run's batches (a
+                    # stale "no rows" estimate picks a nested loop over a million lines).
+                    cursor.execute("ANALYZE settlement_settlementbatch")
+                cursor.execute(lines_sql, params)
+                cursor.execute(methods_sql, params)
+                for batch_id, method in cursor.fetchall():
+                    methods.setdefault(batch_id, set()).add(method or "card")
             params = {"run": run_id, "now": now}
+            for sql in _SETTLE:
+                cursor.execute(sql, params)
             for sql in _JOURNALS:
                 cursor.execute(sql, params)
             for owner, kind, amount in _LEGS:
@@ -204,7 +244,7 @@ def settlement_run(
             SettlementBatch.objects.filter(run_id=run_id).select_related("merchant")
         )
         if schedule_payouts and result.batches:
-            _schedule_payouts(result, now=now)
+            _schedule_payouts(result, now=now, methods=methods)
     return result
 
 
@@ -218,7 +258,9 @@ def payout_arrival_date(
     return add_business_days(day, days, country=merchant.country)
 
 
-def _schedule_payouts(result: SettlementResult, *, now: dt.datetime) -> None:
+def _schedule_payouts(
+    result: SettlementResult, *, now: dt.datetime, methods: dict[int, set[str]]
+) -> None:
     """One automatic payout per merchant, mode and currency settled by this run, of the
     whole available balance (which also holds returned failed payouts, and may be
     negative after refunds), attached to the run's latest batch of that currency."""
@@ -234,13 +276,6 @@ def _schedule_payouts(result: SettlementResult, *, now: dt.datetime) -> None:
         (a.merchant_id, a.currency): a
         for a in BankAccount.objects.filter(merchant_id__in={b.merchant_id for b in automatic})
     }
-    methods: dict[int, set[str]] = {}
-    for batch_id, method in (
-        SettlementLine.objects.filter(batch__in=automatic, type="charge")
-        .values_list("batch_id", "balance_transaction__payment_method_type")
-        .distinct()
-    ):
-        methods.setdefault(batch_id, set()).add(method or "card")
     items = []
     for batch in automatic:
         destination = destinations.get((batch.merchant_id, batch.currency))

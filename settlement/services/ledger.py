@@ -32,6 +32,7 @@ from settlement.models import (
     Journal,
     JournalEntry,
     LedgerAccount,
+    UnsettledItem,
 )
 
 
@@ -176,7 +177,7 @@ def ledger_post_capture(
     if not created:  # posted before (journal_post is idempotent on kind and reference)
         return BalanceTransaction.objects.get(journal=journal)
     day = _settlement_date(merchant, now)
-    return BalanceTransaction.objects.create(
+    bt = BalanceTransaction.objects.create(
         merchant=merchant,
         livemode=livemode,
         type=BalanceTransactionType.CHARGE,
@@ -194,6 +195,8 @@ def ledger_post_capture(
         available_on=day + dt.timedelta(days=1),
         created_at=now,
     )
+    _enqueue_for_settlement(bt)
+    return bt
 
 
 def ledger_post_refund(
@@ -246,7 +249,7 @@ def ledger_post_refund(
         created_at=now,
     )
     day = _settlement_date(merchant, now)
-    return BalanceTransaction.objects.create(
+    bt = BalanceTransaction.objects.create(
         merchant=merchant,
         livemode=livemode,
         type=BalanceTransactionType.REFUND,
@@ -263,6 +266,27 @@ def ledger_post_refund(
         available_on=day + dt.timedelta(days=1),
         parent=charge,
         created_at=now,
+    )
+    _enqueue_for_settlement(bt)
+    return bt
+
+
+def _enqueue_for_settlement(bt: BalanceTransaction) -> None:
+    """Queue a pending charge or refund for its settlement batch (the caller's
+    transaction: it is queued if and only if it was posted)."""
+    UnsettledItem.objects.create(
+        balance_transaction=bt,
+        merchant_id=bt.merchant_id,
+        livemode=bt.livemode,
+        currency=bt.currency,
+        settlement_date=bt.settlement_date,
+        type=bt.type,
+        amount=bt.amount,
+        fee=bt.fee,
+        net=bt.net,
+        source=bt.source,
+        reference=bt.reference,
+        payment_method_type=bt.payment_method_type,
     )
 
 

@@ -1,9 +1,10 @@
-"""The API's shape of settlement objects (Stripe's balance, balance_transaction, payout)."""
+"""The API's shape of settlement objects (Stripe's balance, balance_transaction, payout;
+our settlement_batch and its lines)."""
 
 import calendar
 import datetime as dt
 
-from settlement.models import BalanceTransaction, Payout, SettlementBatch
+from settlement.models import BalanceTransaction, Payout, SettlementBatch, SettlementLine
 
 _REPORTING_CATEGORY = {
     "charge": "charge",
@@ -101,17 +102,44 @@ def render_payout(payout: Payout) -> dict:
     }
 
 
+def _batch_status(batch: SettlementBatch) -> str:
+    """settled: in the available balance (no payout, or its payout failed or was
+    canceled); in_transit: its payout is pending or on its way; paid: it reached the bank."""
+    payout = getattr(batch, "payout", None)
+    if payout is None or payout.status in ("failed", "canceled"):
+        return "settled"
+    return "paid" if payout.status == "paid" else "in_transit"
+
+
 def render_settlement_batch(batch: SettlementBatch) -> dict:
+    payout = getattr(batch, "payout", None)
     return {
         "id": batch.public_id,
         "object": "settlement_batch",
+        "count": batch.count,
         "created": _unix(batch.created_at),
         "currency": batch.currency,
-        "day": batch.day.isoformat(),
-        "gross": batch.gross_amount,
-        "refunds": batch.refund_amount,
+        "date": batch.day.isoformat(),
         "fees": batch.fee_amount,
-        "net": batch.net_amount,
-        "count": batch.count,
+        "gross": batch.gross_amount,
         "livemode": batch.livemode,
+        "net": batch.net_amount,
+        "payout": payout.public_id if payout is not None else None,
+        "refunds": batch.refund_amount,
+        "status": _batch_status(batch),
+    }
+
+
+def render_settlement_line(line: SettlementLine, *, batch: SettlementBatch) -> dict:
+    return {
+        "object": "settlement_batch_line",
+        "amount": line.amount,
+        "balance_transaction": line.balance_transaction.public_id,
+        "currency": batch.currency,
+        "fee": line.fee,
+        "net": line.net,
+        "reference": line.reference or None,
+        "settlement_batch": batch.public_id,
+        "source": line.source or None,
+        "type": line.type,
     }

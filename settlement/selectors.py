@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from core.errors import ResourceMissingError
 from merchants.models import Merchant
-from settlement.models import BalanceTransaction, Payout, SettlementBatch
+from settlement.models import BalanceTransaction, Payout, SettlementBatch, SettlementLine
 
 
 def balance_transaction_list(
@@ -24,8 +24,10 @@ def balance_transaction_list(
     if currency is not None:
         rows = rows.filter(currency=currency)
     if payout is not None:
-        # What an automatic payout paid out: the lines of its settlement batch.
-        rows = rows.filter(settlement_batch__payout__public_id=payout)
+        # What an automatic payout paid out: the lines of its settlement batch (indexed by
+        # batch; balance_transaction.settlement_batch is not).
+        lines = SettlementLine.objects.filter(batch__payout__public_id=payout)
+        rows = rows.filter(pk__in=lines.values("balance_transaction_id"))
     return rows
 
 
@@ -56,8 +58,15 @@ def payout_get(*, merchant: Merchant, livemode: bool, public_id: str) -> Payout:
     return payout
 
 
-def settlement_batch_list(*, merchant: Merchant, livemode: bool) -> QuerySet:
-    return SettlementBatch.objects.filter(merchant=merchant, livemode=livemode)
+def settlement_batch_list(
+    *, merchant: Merchant, livemode: bool, currency: str | None = None, day=None
+) -> QuerySet:
+    rows = SettlementBatch.objects.filter(merchant=merchant, livemode=livemode)
+    if currency is not None:
+        rows = rows.filter(currency=currency)
+    if day is not None:
+        rows = rows.filter(day=day)
+    return rows.select_related("payout")
 
 
 def settlement_batch_get(*, merchant: Merchant, livemode: bool, public_id: str):
@@ -66,3 +75,8 @@ def settlement_batch_get(*, merchant: Merchant, livemode: bool, public_id: str):
     if found is None:
         raise ResourceMissingError(f"No such settlement batch: '{public_id}'", param="id")
     return found
+
+
+def settlement_line_list(*, batch: SettlementBatch) -> QuerySet:
+    """A batch's lines (the caller scoped the batch to its merchant and mode)."""
+    return SettlementLine.objects.filter(batch=batch).select_related("balance_transaction")

@@ -107,22 +107,55 @@ class PayoutListSerializer(serializers.Serializer):
     url = serializers.CharField()
 
 
+class SettlementBatchListParams(ListParams):
+    currency = serializers.CharField(required=False, max_length=3)
+    date = serializers.DateField(
+        required=False, input_formats=["%Y-%m-%d"], help_text="The settlement day, YYYY-MM-DD."
+    )
+
+
 class SettlementBatchSerializer(serializers.Serializer):
     id = serializers.CharField(help_text="stl_...")
     object = serializers.CharField(help_text='Always "settlement_batch".')
+    count = serializers.IntegerField(help_text="Balance transactions settled (its lines).")
     created = serializers.IntegerField()
     currency = serializers.CharField()
-    day = serializers.DateField()
-    gross = serializers.IntegerField()
-    refunds = serializers.IntegerField()
-    fees = serializers.IntegerField()
-    net = serializers.IntegerField()
-    count = serializers.IntegerField()
+    date = serializers.DateField(help_text="The merchant's local settlement day.")
+    fees = serializers.IntegerField(help_text="Fees less fees returned on refunds.")
+    gross = serializers.IntegerField(help_text="Charges, in minor units.")
     livemode = serializers.BooleanField()
+    net = serializers.IntegerField(help_text="gross - refunds - fees.")
+    payout = serializers.CharField(allow_null=True, help_text="po_...: its automatic payout.")
+    refunds = serializers.IntegerField(help_text="Refunds, positive.")
+    status = serializers.ChoiceField(
+        choices=["settled", "in_transit", "paid"],
+        help_text="settled: in the available balance; in_transit: its payout is pending or "
+        "on its way; paid: it reached the bank.",
+    )
 
 
 class SettlementBatchListSerializer(serializers.Serializer):
     object = serializers.CharField(help_text='Always "list".')
     data = SettlementBatchSerializer(many=True)
+    has_more = serializers.BooleanField()
+    url = serializers.CharField()
+
+
+class SettlementLineSerializer(serializers.Serializer):
+    object = serializers.CharField(help_text='Always "settlement_batch_line".')
+    amount = serializers.IntegerField(help_text="Gross, signed.")
+    balance_transaction = serializers.CharField(help_text="btxn_... (the list's cursor).")
+    currency = serializers.CharField()
+    fee = serializers.IntegerField()
+    net = serializers.IntegerField()
+    reference = serializers.CharField(allow_null=True, help_text="Our processor reference.")
+    settlement_batch = serializers.CharField(help_text="stl_...")
+    source = serializers.CharField(allow_null=True, help_text="ch_ or re_ id.")
+    type = serializers.ChoiceField(choices=["charge", "refund"])
+
+
+class SettlementLineListSerializer(serializers.Serializer):
+    object = serializers.CharField(help_text='Always "list".')
+    data = SettlementLineSerializer(many=True)
     has_more = serializers.BooleanField()
     url = serializers.CharField()

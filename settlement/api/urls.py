@@ -5,7 +5,7 @@ Included in config/urls.py before payments' /v1 routes, whose last route is the 
 
 from django.urls import path
 
-from settlement.api import balance, payouts
+from settlement.api import balance, batches, payouts
 
 urlpatterns: list = [
     path("balance", balance.BalanceView.as_view(), name="balance-retrieve"),
@@ -25,5 +25,25 @@ urlpatterns: list = [
         "payouts/<str:payout_id>/cancel",
         payouts.PayoutCancelView.as_view(),
         name="payout-cancel",
+    ),
+    path(
+        "settlement_batches",
+        batches.SettlementBatchListView.as_view(),
+        name="settlement_batch-list",
+    ),
+    path(
+        "settlement_batches/<str:batch_id>",
+        batches.SettlementBatchDetailView.as_view(),
+        name="settlement_batch-detail",
+    ),
+    path(
+        "settlement_batches/<str:batch_id>/lines",
+        batches.SettlementBatchLineListView.as_view(),
+        name="settlement_batch-lines",
+    ),
+    path(
+        "settlement_batches/<str:batch_id>/lines.csv",
+        batches.SettlementBatchLinesCSVView.as_view(),
+        name="settlement_batch-lines-csv",
     ),
 ]

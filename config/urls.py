@@ -8,6 +8,13 @@ from drf_spectacular.views import (
 )
 
 from core import views as core_views
+from dashboard.access import operator_admin_login, operator_has_admin_permission
+
+# Operators log in to the admin through allauth (allauth.account.decorators.
+# secure_admin_login, with its lockout and two-factor step), and only staff with
+# two-factor set up get in.
+admin.site.login = operator_admin_login(admin.site.login)
+admin.site.has_permission = operator_has_admin_permission
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),

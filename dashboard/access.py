@@ -137,3 +137,31 @@ def audit(request: HttpRequest, action: str, object_id: str = "", **data) -> Non
         ip_address=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
+
+
+# --- the operators' Django admin --------------------------------------------------------
+
+
+def operator_has_admin_permission(request: HttpRequest) -> bool:
+    """AdminSite.has_permission for config/urls.py: active staff with two-factor set up
+    (they logged in through allauth, which asked for the code)."""
+    user = request.user
+    return bool(user.is_active and user.is_staff and is_mfa_enabled(user))
+
+
+def operator_admin_login(login_view: Callable[..., HttpResponse]):
+    """The admin's login view, through allauth (secure_admin_login: rate limits, lockout,
+    the two-factor step); staff without two-factor are sent to set it up first."""
+    from allauth.account.decorators import secure_admin_login
+
+    guarded = secure_admin_login(login_view)
+
+    @wraps(login_view)
+    def view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and user.is_staff and not is_mfa_enabled(user):
+            query = urlencode({"next": reverse("admin:index")})
+            return redirect(f"{reverse('mfa_activate_totp')}?{query}")
+        return guarded(request, *args, **kwargs)
+
+    return view

@@ -148,6 +148,25 @@ def merchant_settings_update(*, merchant: Merchant, **fields) -> dict:
     return changed
 
 
+def merchant_status_set(*, merchant: Merchant, status: str, operator) -> bool:
+    """Activate or suspend a merchant (the operators' admin); recorded in the merchant's
+    audit log as the operator's action. Returns whether the status changed."""
+    with transaction.atomic():
+        changed = (
+            Merchant.objects.filter(pk=merchant.pk).exclude(status=status).update(status=status)
+        )
+        if changed:
+            audit_event_record(
+                merchant=merchant,
+                user=operator,
+                role="operator",
+                action=f"merchant.{'activate' if status == 'active' else 'suspend'}",
+                object_id=merchant.public_id,
+                data={"status": status},
+            )
+    return bool(changed)
+
+
 INVITATION_TTL = timedelta(days=7)
 
 

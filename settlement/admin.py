@@ -46,6 +46,14 @@ class JournalAdmin(ReadOnly):
     inlines = [EntryInline]
 
 
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnly):
+    list_display = ("id", "journal", "account", "currency", "amount")
+    list_filter = ("currency", "account__kind")
+    search_fields = ("journal__reference",)
+    list_select_related = ("journal", "account")
+
+
 @admin.register(BalanceTransaction)
 class BalanceTransactionAdmin(ReadOnly):
     list_display = ("public_id", "merchant", "type", "status", "amount", "fee", "net", "currency")
@@ -61,9 +69,21 @@ class SettlementBatchAdmin(ReadOnly):
 
 @admin.register(Payout)
 class PayoutAdmin(ReadOnly):
-    list_display = ("public_id", "merchant", "status", "amount", "currency", "arrival_date")
-    list_filter = ("status", "currency")
-    search_fields = ("public_id", "transaction_reference")
+    """Read-only: payouts have no held state to hold or release them (PayoutStatus); a
+    pending payout is canceled through the API or settlement.services.payouts."""
+
+    list_display = (
+        "public_id",
+        "merchant",
+        "status",
+        "amount",
+        "currency",
+        "arrival_date",
+        "automatic",
+    )
+    list_filter = ("status", "currency", "automatic", "livemode")
+    search_fields = ("public_id", "transaction_reference", "merchant__public_id")
+    list_select_related = ("merchant",)
 
 
 class DifferenceInline(admin.TabularInline):
@@ -71,6 +91,14 @@ class DifferenceInline(admin.TabularInline):
     extra = 0
     can_delete = False
     readonly_fields = ("kind", "reference", "currency", "ledger_amount", "report_amount", "detail")
+
+
+@admin.register(ReconciliationDifference)
+class ReconciliationDifferenceAdmin(ReadOnly):
+    list_display = ("run", "kind", "reference", "currency", "ledger_amount", "report_amount")
+    list_filter = ("kind", "currency")
+    search_fields = ("reference",)
+    list_select_related = ("run",)
 
 
 @admin.register(ReconciliationRun)

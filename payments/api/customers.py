@@ -34,6 +34,7 @@ class CustomerListCreateView(StripeAPIView):
     )
     def post(self, request):
         data = validate(CustomerCreateSerializer, request.params)
+        data.pop("expand", None)  # a customer has nothing to expand
         customer = customer_create(merchant=request.merchant, livemode=request.livemode, **data)
         return Response(render_customer(customer))
 
@@ -82,6 +83,7 @@ class CustomerDetailView(StripeAPIView):
     )
     def post(self, request, customer_id: str):
         data = validate(CustomerUpdateSerializer, request.params)
+        data.pop("expand", None)  # a customer has nothing to expand
         customer = customer_update(
             merchant=request.merchant,
             livemode=request.livemode,

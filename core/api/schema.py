@@ -80,12 +80,16 @@ def error_responses(*statuses: int) -> dict:
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    {"type": "string", "minLength": 1, "maxLength": 255},
     OpenApiParameter.HEADER,
     required=False,
     description="Up to 255 characters. A retry with the same key and parameters within 24 "
     "hours replays the first response (header Idempotent-Replayed: true).",
 )
+
+
+# Unix seconds a `created` filter takes: the years 1 to 9999 (a datetime's range).
+UNIX_SECONDS = {"type": "integer", "minimum": -62135596800, "maximum": 253402300799}
 
 
 def path_id(name: str, prefix: str) -> OpenApiParameter:
@@ -106,6 +110,8 @@ def _field_schema(field: serializers.Field) -> dict:
     if isinstance(field, serializers.BooleanField):
         return {"type": "boolean"}
     schema = {"type": "string"}
+    if isinstance(field, serializers.CharField) and not field.allow_blank:
+        schema["minLength"] = 1  # an empty value is refused (parameter_invalid_empty)
     if getattr(field, "max_length", None):
         schema["maxLength"] = field.max_length
     return schema
@@ -144,9 +150,7 @@ def query_parameters(serializer_class: type[serializers.Serializer]) -> list[Ope
                     "created",
                     {
                         "type": "object",
-                        "properties": {
-                            op: {"type": "integer"} for op in CreatedFilterField.OPERATORS
-                        },
+                        "properties": {op: UNIX_SECONDS for op in CreatedFilterField.OPERATORS},
                         "additionalProperties": False,
                     },
                     OpenApiParameter.QUERY,

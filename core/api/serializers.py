@@ -1,9 +1,11 @@
 """Input validation for /v1 views: Stripe's parameter errors, metadata, integers, expand."""
 
+import re
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -79,7 +81,16 @@ class EmailField(serializers.CharField):
 @extend_schema_field(
     {
         "type": "object",
-        "additionalProperties": {"type": "string", "maxLength": METADATA_MAX_VALUE_LENGTH},
+        # Numbers and booleans are stored as their strings (as Stripe does with JSON);
+        # null, like "", unsets a key.
+        "additionalProperties": {
+            "anyOf": [
+                {"type": "string", "maxLength": METADATA_MAX_VALUE_LENGTH},
+                {"type": "number"},
+                {"type": "boolean"},
+            ],
+            "nullable": True,
+        },
         "description": "Up to 50 keys of at most 40 characters, values of at most 500. "
         "On update, an empty value unsets a key; metadata='' unsets them all.",
     }
@@ -180,7 +191,6 @@ def metadata_initial(changes: dict | None) -> dict:
     return metadata_merge({}, changes)
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string"}})
 class ExpandField(serializers.Field):
     """`expand[]=latest_charge&expand[]=customer` (or a JSON list) -> a set of paths."""
 
@@ -210,6 +220,20 @@ class ExpandField(serializers.Field):
 
     def to_representation(self, value):
         return sorted(value)
+
+
+class ExpandFieldSchema(OpenApiSerializerFieldExtension):
+    """The schema of an ExpandField: only the paths it allows (none: an empty list)."""
+
+    target_class = ExpandField
+
+    def map_serializer_field(self, auto_schema, direction):
+        allowed = sorted(self.target.allowed)
+        if not allowed:
+            return {"type": "array", "items": {"type": "string"}, "maxItems": 0}
+        # A pattern, not an enum: drf-spectacular would make a named enum component of each.
+        alternatives = "|".join(re.escape(path) for path in allowed)
+        return {"type": "array", "items": {"type": "string", "pattern": f"^({alternatives})$"}}
 
 
 def parse_expand(params: dict, *, allowed: Iterable[str]) -> frozenset[str]:

@@ -4,7 +4,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from core.api.pagination import paginate
-from core.api.schema import error_responses
+from core.api.schema import UNIX_SECONDS, error_responses
 from core.api.serializers import validate
 from core.api.views import StripeAPIView
 from settlement.api.serializers import (
@@ -19,14 +19,26 @@ from settlement.selectors import balance_transaction_get, balance_transaction_li
 from settlement.services.ledger import merchant_balances
 
 LIST_QUERY = [
-    OpenApiParameter("limit", int, description="1 to 100 (default 10)."),
-    OpenApiParameter("starting_after", str, description="An object id: the next, older page."),
-    OpenApiParameter("ending_before", str, description="An object id: the newer page."),
+    OpenApiParameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": 100},
+        description="1 to 100 (default 10).",
+    ),
+    OpenApiParameter(
+        "starting_after",
+        {"type": "string", "minLength": 1},
+        description="An object id: the next, older page.",
+    ),
+    OpenApiParameter(
+        "ending_before",
+        {"type": "string", "minLength": 1},
+        description="An object id: the newer page.",
+    ),
     OpenApiParameter(
         "created",
         {
             "type": "object",
-            "properties": {op: {"type": "integer"} for op in ("gt", "gte", "lt", "lte")},
+            "properties": {op: UNIX_SECONDS for op in ("gt", "gte", "lt", "lte")},
             "additionalProperties": False,
         },
         style="deepObject",

@@ -79,6 +79,7 @@ def server_env(services: dict) -> dict:
         "LOG_LEVEL": "WARNING",
         # One key drives the whole load: the per-key limit would measure itself.
         "GATEWAY_API_RATE_LIMIT_PER_SECOND": "0",
+        "DJANGO_STATIC_ROOT": str(Path(tempfile.gettempdir()) / "bench-static"),
     }
 
 
@@ -608,6 +609,7 @@ def main() -> int:
     env = server_env(services)
     log("migrating the bench database")
     manage(env, "migrate", "--noinput")
+    manage(env, "collectstatic", "--noinput")  # production serves hashed static files
     demo = json.loads(manage(env, "demo_merchant", "--json"))
     key = demo["secret_key"]
 

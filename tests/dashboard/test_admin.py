@@ -69,6 +69,9 @@ def test_operators_suspend_and_activate_merchants_with_an_audit_event(operator, 
         "settlement_journal",
         "settlement_journalentry",
         "merchants_auditevent",
+        "payments_paymentintent",
+        "payments_refund",
+        "payments_customer",
     ],
 )
 def test_operator_pages_open_and_money_models_cannot_be_added(operator, name):
@@ -95,3 +98,14 @@ def test_a_pricing_plan_is_edited_with_its_rates_inline(operator):
     assert response.status_code == 302
     plan = PricingPlan.objects.get(name="Kopi plan")
     assert [(r.payment_method_type, r.percent_bps) for r in plan.rates.all()] == [("card", 250)]
+
+
+def test_a_payment_in_the_admin_is_read_only_without_its_client_secret(operator, merchant):
+    from tests.dashboard.conftest import pay
+
+    intent = pay(merchant, 10_000)
+    url = reverse("admin:payments_paymentintent_change", args=[intent.pk])
+    response = operator.get(url)
+    body = response.content.decode()
+    assert response.status_code == 200 and intent.public_id in body
+    assert intent.client_secret not in body and 'name="_save"' not in body

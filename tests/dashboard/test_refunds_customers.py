@@ -129,3 +129,34 @@ def test_refunds_and_customers_make_a_fixed_number_of_queries(
     for url, count in pages.items():
         with django_assert_num_queries(count):
             dashboard_client.get(url)
+
+
+def test_refunds_and_customer_pages_show_no_more_than_bin_and_last_4(dashboard_client, merchant):
+    from payments.services.payment_intents import payment_intent_confirm, payment_intent_create
+    from tests.settlement.conftest import fresh_card
+
+    ani = _customer(merchant, "ani@example.com")
+    number = fresh_card()
+    intent = payment_intent_create(
+        merchant=merchant, livemode=False, amount=5_000, currency="idr", customer=ani
+    )
+    intent = payment_intent_confirm(
+        intent=intent,
+        payment_method_data={
+            "type": "card",
+            "card": {"number": number, "exp_month": 12, "exp_year": 2035, "cvc": "123"},
+        },
+    )
+    refund(intent, 1_000)
+    pages = [
+        reverse("dashboard:refund-list"),
+        reverse("dashboard:customer-detail", args=[ani.public_id]),
+        reverse("dashboard:balance"),
+    ]
+    for url in pages:
+        text = dashboard_client.get(url).content.decode()
+        if url != reverse("dashboard:balance"):
+            assert number[-4:] in text
+        for size in range(9, len(number) + 1):
+            for start in range(len(number) - size + 1):
+                assert number[start : start + size] not in text

@@ -41,6 +41,7 @@ urlpatterns = [
     path("payouts/", balance.payout_list_page, name="payout-list"),
     path("payouts/create", balance.payout_create_view, name="payout-create"),
     path("payouts/<str:public_id>/", balance.payout_detail, name="payout-detail"),
+    path("payouts/<str:public_id>/cancel", balance.payout_cancel_view, name="payout-cancel"),
     path("settings/", settings.settings_page, name="settings"),
     path("settings/profile", settings.settings_profile, name="settings-profile"),
     path(

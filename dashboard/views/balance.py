@@ -27,7 +27,7 @@ from settlement.selectors import (
     settlement_batch_list,
 )
 from settlement.services.ledger import merchant_balances
-from settlement.services.payouts import payout_create
+from settlement.services.payouts import payout_cancel, payout_create
 from settlement.services.reconciliation import settlement_batch_csv
 
 PAGE_SIZE = 25
@@ -279,8 +279,32 @@ def payout_detail(request: HttpRequest, public_id: str) -> HttpResponse:
                 merchant=d.merchant, livemode=d.livemode, payout=payout.public_id
             ).order_by("-created_at", "-id")[:200]
         )
-    context = {"nav": "payouts", "payout": payout, "lines": lines}
+    context = {
+        "nav": "payouts",
+        "payout": payout,
+        "lines": lines,
+        "can_cancel": d.can("payouts.manage") and payout.status == PayoutStatus.PENDING,
+    }
     return render_page(request, "dashboard/payout_detail.html", context)
+
+
+@require_POST
+@dashboard_view("payouts.manage", require_2fa=True)
+def payout_cancel_view(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Cancel a payout not sent yet: its money goes back to the available balance."""
+    d = request.dashboard
+    try:
+        payout = payout_get(merchant=d.merchant, livemode=d.livemode, public_id=public_id)
+    except ResourceMissingError as exc:
+        raise Http404(str(exc)) from exc
+    try:
+        payout = payout_cancel(payout=payout)
+    except APIError as exc:
+        messages.error(request, exc.message)
+    else:
+        audit(request, "payout.cancel", payout.public_id, amount=payout.amount)
+        messages.success(request, f"Payout {payout.public_id} canceled; its money is available.")
+    return redirect("dashboard:payout-detail", public_id=public_id)
 
 
 # --- bank accounts -----------------------------------------------------------------------

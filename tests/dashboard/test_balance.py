@@ -256,3 +256,47 @@ def test_balance_pages_make_a_fixed_number_of_queries(
     for url, count in pages.items():
         with django_assert_num_queries(count):
             dashboard_client.get(url)
+
+
+def test_cancel_a_pending_payout_returns_its_money_to_available(
+    dashboard_client, merchant, settled
+):
+    from settlement.services.ledger import merchant_balances
+
+    _, payout = settled
+    url = reverse("dashboard:payout-detail", args=[payout.public_id])
+    assert 'id="payout-cancel"' in dashboard_client.get(url).content.decode()
+    response = dashboard_client.post(reverse("dashboard:payout-cancel", args=[payout.public_id]))
+    assert response.status_code == 302 and response["Location"] == url
+    payout.refresh_from_db()
+    assert payout.status == "canceled"
+    assert merchant_balances(merchant=merchant, livemode=False)["idr"]["available"] == payout.amount
+    assert AuditEvent.objects.get(action="payout.cancel").object_id == payout.public_id
+    page = dashboard_client.get(url).content.decode()
+    assert "canceled" in page and 'id="payout-cancel"' not in page
+    again = dashboard_client.post(reverse("dashboard:payout-cancel", args=[payout.public_id]))
+    assert (
+        "only be canceled while pending" in dashboard_client.get(again["Location"]).content.decode()
+    )
+
+
+@pytest.mark.parametrize("role", ["developer", "viewer"])
+def test_only_owners_and_admins_cancel_payouts(client_as, role, settled):
+    _, payout = settled
+    c = client_as(role)
+    url = reverse("dashboard:payout-detail", args=[payout.public_id])
+    assert 'id="payout-cancel"' not in c.get(url).content.decode()
+    assert c.post(reverse("dashboard:payout-cancel", args=[payout.public_id])).status_code == 403
+    payout.refresh_from_db()
+    assert payout.status == "pending"
+
+
+def test_cancelling_a_payout_without_the_csrf_token_gets_403(owner, settled):
+    _, payout = settled
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(owner)
+    assert (
+        strict.post(reverse("dashboard:payout-cancel", args=[payout.public_id])).status_code == 403
+    )
+    payout.refresh_from_db()
+    assert payout.status == "pending"

@@ -400,7 +400,11 @@ def _split_values(text: str) -> list[str]:
     return parts
 
 
-_INSERT = re.compile(r'^INSERT INTO "(\w+)" \((.*?)\) VALUES \((.*)\) RETURNING "\w+"\."id"$', re.S)
+# Django returns the id, and any other database-default column, of what it inserts.
+_INSERT = re.compile(
+    r'^INSERT INTO "(\w+)" \((.*?)\) VALUES \((.*?)\)( RETURNING "\w+"\."id"(?:, "\w+"\."\w+")*)?$',
+    re.S,
+)
 _COLUMN_EQ = re.compile(r'"(\w+)"\."(\w+)" = (\d+)')
 _SET_EQ = re.compile(r'(?<!\.)"(\w+)" = (\d+)')
 
@@ -438,14 +442,15 @@ def pgbench_script(statements: list[str], *, before: dict, fks: dict, url: str) 
                     ref(fks.get((table, col)), v) if v.isdigit() else v
                     for col, v in zip(columns, values, strict=True)
                 ]
+                cols = ", ".join(f'"{c}"' for c in columns)
+                insert = f'INSERT INTO "{table}" ({cols}) VALUES ({", ".join(values)})'
+                if not match.group(4):  # a table keyed by another row's id: nothing returned
+                    lines.append(insert + ";")
+                    continue
                 inserted[table] = inserted.get(table, 0) + 1
                 var = f"{table}_{inserted[table]}_"
                 variables[(table, before.get(table, 0) + inserted[table])] = var + "id"
-                cols = ", ".join(f'"{c}"' for c in columns)
-                lines.append(
-                    f'INSERT INTO "{table}" ({cols}) VALUES ({", ".join(values)}) '
-                    f'RETURNING "id" \\gset {var}'
-                )
+                lines.append(f'{insert} RETURNING "id" \\gset {var}')
                 continue
         sql = _COLUMN_EQ.sub(
             lambda m: (

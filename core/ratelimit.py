@@ -17,7 +17,7 @@ from core.errors import RateLimitError
 
 @dataclass(frozen=True)
 class Limit:
-    name: str  # what is counted: "session", "ip", "card"
+    name: str  # what is counted: "session", "ip", "card", "merchant"
     limit: int
     window: int  # seconds
 
@@ -38,6 +38,13 @@ def limits() -> dict[str, Limit]:
             "card",
             settings.GATEWAY_CARD_ATTEMPTS_PER_CARD,
             settings.GATEWAY_CARD_ATTEMPTS_PER_CARD_WINDOW,
+        ),
+        # All of one merchant's card attempts, whatever the address: holds when an attacker
+        # rotates IPs (and sessions) faster than the per-IP limit can see.
+        "merchant": Limit(
+            "merchant",
+            settings.GATEWAY_CARD_ATTEMPTS_PER_MERCHANT,
+            settings.GATEWAY_CARD_ATTEMPTS_PER_MERCHANT_WINDOW,
         ),
     }
 
@@ -69,15 +76,25 @@ MESSAGE = (
 
 
 def card_attempt(
-    *, ip: str | None, session_id: str | None = None, fingerprint: str | None = None
+    *,
+    ip: str | None,
+    session_id: str | None = None,
+    fingerprint: str | None = None,
+    merchant: str | None = None,
 ) -> None:
     """Count a card attempt against every limit that applies; raise TooManyAttemptsError
     (429) when any is exceeded. Every counter is incremented, so a blocked client keeps
-    being counted (no resetting a window by hammering)."""
+    being counted (no resetting a window by hammering). `merchant` is merchant_scope()."""
     table = limits()
     exceeded = None
-    for name, value in (("session", session_id), ("ip", ip), ("card", fingerprint)):
+    counted = (("session", session_id), ("ip", ip), ("card", fingerprint), ("merchant", merchant))
+    for name, value in counted:
         if value and hit(table[name], value) > table[name].limit:
             exceeded = exceeded or name
     if exceeded:
         raise TooManyAttemptsError(MESSAGE, limit=exceeded)
+
+
+def merchant_scope(merchant_id: int, livemode: bool) -> str:
+    """The per-merchant counter's value: test-mode traffic never blocks live payments."""
+    return f"{merchant_id}:{'live' if livemode else 'test'}"

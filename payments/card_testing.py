@@ -1,9 +1,10 @@
 """Card-testing defence on the browser's /v1 calls (DESIGN.md §6).
 
 With a publishable key anyone can send card numbers to POST /v1/payment_methods and
-/v1/payment_intents/{id}/confirm, so these count against the per-IP and per-card limits of
-core.ratelimit (the checkout page counts its own attempts, plus one per session). Over a
-limit the answer is Stripe's 429 rate_limit error and the request never reaches the view.
+/v1/payment_intents/{id}/confirm, so these count against the per-IP, per-card and
+per-merchant limits of core.ratelimit (the checkout page counts its own attempts, plus one
+per session). Over a limit the answer is Stripe's 429 rate_limit error and the request never
+reaches the view.
 """
 
 import base64
@@ -14,22 +15,35 @@ import re
 from django.http import JsonResponse
 
 from core.api.params import parse_query
-from core.ratelimit import TooManyAttemptsError, card_attempt
+from core.ratelimit import TooManyAttemptsError, card_attempt, merchant_scope
+from merchants.models import APIKey
+from merchants.services import hash_key
 from payments.cards import normalize_number
 from payments.vault.services import card_fingerprint
 
 _CARD_PATHS = re.compile(r"^/v1/(payment_methods|payment_intents/[^/]+/confirm)$")
 
 
-def _is_publishable(header: str) -> bool:
+def _publishable_key(header: str) -> str | None:
     scheme, _, value = header.strip().partition(" ")
     value = value.strip()
     if scheme.lower() == "basic":
         try:
             value = base64.b64decode(value, validate=True).decode().partition(":")[0]
         except (binascii.Error, UnicodeDecodeError):
-            return False
-    return value.startswith("pk_")
+            return None
+    return value if value.startswith("pk_") else None
+
+
+def _merchant_scope_of(raw_key: str) -> str | None:
+    """merchant_scope() of the key's merchant; None for an unknown key (the view answers
+    401 without counting: an attacker cannot fill another merchant's counter that way)."""
+    row = (
+        APIKey.objects.filter(key_hash=hash_key(raw_key))
+        .values_list("merchant_id", "livemode")
+        .first()
+    )
+    return merchant_scope(*row) if row else None
 
 
 def _card_number(request) -> str | None:
@@ -63,15 +77,13 @@ class PublishableKeyCardLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if (
-            request.method == "POST"
-            and _CARD_PATHS.match(request.path)
-            and _is_publishable(request.headers.get("Authorization", ""))
-        ):
+        raw_key = _publishable_key(request.headers.get("Authorization", ""))
+        if request.method == "POST" and raw_key and _CARD_PATHS.match(request.path):
             try:
                 card_attempt(
                     ip=client_ip(request),
                     fingerprint=fingerprint_or_none(_card_number(request)),
+                    merchant=_merchant_scope_of(raw_key),
                 )
             except TooManyAttemptsError as exc:
                 return JsonResponse(exc.as_dict(), status=exc.status)

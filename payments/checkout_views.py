@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import CardError, InvalidRequestError, StateConflictError
 from core.money import currency_exponent
-from core.ratelimit import TooManyAttemptsError, card_attempt
+from core.ratelimit import TooManyAttemptsError, card_attempt, merchant_scope
 from payments.card_testing import client_ip, fingerprint_or_none
 from payments.cards import normalize_number
 from payments.models import CheckoutSession, CheckoutSessionStatus, PaymentIntentStatus
@@ -237,6 +237,7 @@ def _pay(request, session: CheckoutSession) -> HttpResponse:
             ip=client_ip(request),
             session_id=session.public_id,
             fingerprint=fingerprint_or_none(number),
+            merchant=merchant_scope(session.merchant_id, session.livemode),
         )
     except TooManyAttemptsError:
         return _page(

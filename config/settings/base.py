@@ -340,6 +340,12 @@ GATEWAY_CARD_ATTEMPTS_PER_CARD = env.int("GATEWAY_CARD_ATTEMPTS_PER_CARD", defau
 GATEWAY_CARD_ATTEMPTS_PER_CARD_WINDOW = env.int(
     "GATEWAY_CARD_ATTEMPTS_PER_CARD_WINDOW", default=600
 )
+# All card attempts of one merchant (per mode) from any address: the limit that holds
+# when card testers rotate IPs. Raise it for a shop that takes more card payments.
+GATEWAY_CARD_ATTEMPTS_PER_MERCHANT = env.int("GATEWAY_CARD_ATTEMPTS_PER_MERCHANT", default=100)
+GATEWAY_CARD_ATTEMPTS_PER_MERCHANT_WINDOW = env.int(
+    "GATEWAY_CARD_ATTEMPTS_PER_MERCHANT_WINDOW", default=600
+)
 
 # --- Dashboard accounts (issue #8, DESIGN.md §6) ---------------------------------------------
 AUTHENTICATION_BACKENDS = [

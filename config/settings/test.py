@@ -18,10 +18,11 @@ STATIC_ROOT = DATA_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Every test client is 127.0.0.1 and the cards are the same few test numbers, so the
-# card-testing limits (per IP and per card, in one shared cache) would trip across tests;
-# the tests of those limits set their own.
+# card-testing limits (per IP, per card and per merchant, in one shared cache) would trip
+# across tests; the tests of those limits set their own.
 GATEWAY_CARD_ATTEMPTS_PER_IP = 100_000
 GATEWAY_CARD_ATTEMPTS_PER_CARD = 100_000
+GATEWAY_CARD_ATTEMPTS_PER_MERCHANT = 100_000
 # Concurrency tests send dozens of requests a second with one key; the limit has its own test.
 GATEWAY_API_RATE_LIMIT_PER_SECOND = 0
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

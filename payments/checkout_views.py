@@ -8,6 +8,7 @@ Every response carries the strict Content-Security-Policy of GATEWAY_CHECKOUT_CS
 """
 
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import wraps
 from urllib.parse import urlsplit
@@ -34,8 +35,10 @@ from payments.services.checkout import (
     CheckoutSessionClosedError,
     checkout_session_expire_if_due,
     checkout_session_pay_card,
+    checkout_session_pay_local,
     checkout_session_sync,
 )
+from payments.services.local_methods import BANKS, LOCAL_TYPES
 
 # Stripe's error codes, in words a customer understands (never the issuer's reason for a
 # lost or stolen card, which would help a thief).
@@ -65,6 +68,18 @@ RATE_LIMITED = _(
 ALREADY_PAID = _("This order has already been paid. It cannot be paid again.")
 IN_PROGRESS = _("A payment for this order is already being processed.")
 EXPIRED = _("This checkout page has expired.")
+LOCAL_NAMES = {
+    "gopay": "GoPay",
+    "ovo": "OVO",
+    "dana": "DANA",
+    "shopeepay": "ShopeePay",
+    "qris": "QRIS",
+    "bank_transfer": _("Bank transfer"),
+}
+LOCAL_ACTIONS = ("display_qr_code", "await_push_approval", "display_bank_transfer_instructions")
+LOCAL_REFUSED = _("The payment could not be started. Try again or choose another method.")
+PHONE_INVALID = _("Enter your OVO phone number (08…).")
+BANK_MISSING = _("Choose your bank.")
 FIELD_MESSAGES = {
     "number": _("Enter a valid card number."),
     "exp": _("Enter the expiry date as MM / YY."),
@@ -128,8 +143,41 @@ def _state(session: CheckoutSession) -> str:
     if intent is not None and intent.status == PaymentIntentStatus.PROCESSING:
         return "processing"
     if intent is not None and intent.status == PaymentIntentStatus.REQUIRES_ACTION:
-        return "action"
+        return "local" if (intent.next_action or {}).get("type") in LOCAL_ACTIONS else "action"
+    if (
+        intent is not None
+        and intent.status == PaymentIntentStatus.CANCELED
+        and intent.cancellation_reason == "expired"
+    ):
+        return "expired"  # the local payment's time ran out: this intent takes nothing more
     return "pay"
+
+
+def _local_context(next_action: dict) -> dict:
+    """What the page shows for a local method's next_action (docs/api.md)."""
+    kind = next_action.get("type")
+    if kind not in LOCAL_ACTIONS:
+        return {}
+    details = next_action.get(kind) or {}
+    expires = details.get("expires_at")
+    local = {
+        "kind": {"display_qr_code": "qr", "await_push_approval": "ovo"}.get(kind, "bank"),
+        "expires_at": datetime.fromtimestamp(expires, tz=UTC) if expires else None,
+        "expires_unix": expires or "",
+    }
+    if kind == "display_qr_code":
+        local["qr_url"] = details.get("image_url_svg", "")
+        local["qr_data"] = details.get("data", "")
+        local["app_url"] = (next_action.get("redirect_to_url") or {}).get("url", "")
+    elif kind == "await_push_approval":
+        local["phone"] = details.get("phone", "")
+    else:
+        address = (details.get("financial_addresses") or [{}])[0].get("id_virtual_account", {})
+        local["bank_name"] = address.get("bank_name", "")
+        local["va_number"] = address.get("account_number", "")
+        local["holder"] = address.get("account_holder_name", "")
+        local["instructions"] = details.get("instructions") or []
+    return local
 
 
 def _context(session: CheckoutSession, **extra) -> dict:
@@ -159,7 +207,17 @@ def _context(session: CheckoutSession, **extra) -> dict:
         "form_error": "",
         "values": {},
         "pay_url": reverse("checkout:page", args=[session.public_id]),
+        "local": _local_context(next_action),
+        "method": "card",
+        "methods": [
+            {"type": t, "name": LOCAL_NAMES.get(t, _("Card"))}
+            for t in session.payment_method_types
+            if t == "card" or t in LOCAL_TYPES
+        ],
+        "banks": list(BANKS.items()),
     }
+    if intent is not None and intent.payment_method_id and context["local"]:
+        context["method_name"] = LOCAL_NAMES.get(intent.payment_method.type, "")
     context.update(extra)
     return context
 
@@ -197,9 +255,58 @@ def _go(request, url: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def page(request, session_id: str):
     session = _session_or_404(session_id)
+    chosen = (request.POST if request.method == "POST" else request.GET).get("method", "")
+    if chosen not in session.payment_method_types or chosen not in LOCAL_TYPES:
+        chosen = ""
     if request.method == "GET":
+        if chosen:
+            return _page(request, session, method=chosen)
         return _page(request, session)
+    if chosen:
+        return _pay_local(request, session, chosen)
     return _pay(request, session)
+
+
+def _pay_local(request, session: CheckoutSession, method: str) -> HttpResponse:
+    partial = "local_form" if request.htmx else ""
+    values = {
+        "phone": request.POST.get("phone", "").strip()[:20],
+        "bank": request.POST.get("bank", ""),
+    }
+    extra = {"method": method, "values": values}
+    if session.status != CheckoutSessionStatus.OPEN:
+        if request.htmx:
+            return _go(request, reverse("checkout:page", args=[session.public_id]))
+        message = ALREADY_PAID if session.status == CheckoutSessionStatus.COMPLETE else EXPIRED
+        return _page(request, session, status=409, partial=partial, form_error=message)
+    if method == "ovo" and not values["phone"]:
+        errors = {"phone": PHONE_INVALID}
+        return _page(request, session, status=400, partial=partial, errors=errors, **extra)
+    if method == "bank_transfer" and values["bank"] not in BANKS:
+        errors = {"bank": BANK_MISSING}
+        return _page(request, session, status=400, partial=partial, errors=errors, **extra)
+    try:
+        session = checkout_session_pay_local(
+            session=session, method=method, phone=values["phone"], bank=values["bank"]
+        )
+    except CardError:
+        session.refresh_from_db()
+        return _page(
+            request, session, status=402, partial=partial, form_error=LOCAL_REFUSED, **extra
+        )
+    except CheckoutSessionClosedError:
+        session = checkout_session_for_page(public_id=session.public_id)
+        return _page(request, session, status=409, partial=partial, form_error=ALREADY_PAID)
+    except StateConflictError:
+        return _page(request, session, status=409, partial=partial, form_error=IN_PROGRESS)
+    except InvalidRequestError as exc:
+        if (exc.param or "").endswith("[phone]"):
+            errors = {"phone": PHONE_INVALID}
+            return _page(request, session, status=400, partial=partial, errors=errors, **extra)
+        return _page(
+            request, session, status=400, partial=partial, form_error=LOCAL_REFUSED, **extra
+        )
+    return _go(request, reverse("checkout:page", args=[session.public_id]))
 
 
 def _field_errors(exc: CardError) -> dict:
@@ -307,7 +414,7 @@ def status(request, session_id: str):
     payment is being decided, then the browser moves on to the page (success, or the
     form with the reason)."""
     session = checkout_session_sync(session=_session_or_404(session_id))
-    if _state(session) == "processing":
+    if _state(session) in ("processing", "local"):
         return _page(request, session, partial="status")
     return _go(request, reverse("checkout:page", args=[session.public_id]))
 

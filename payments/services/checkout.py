@@ -161,6 +161,17 @@ def checkout_session_create(
         raise InvalidRequestError(
             "Invalid capture_method.", param="payment_intent_data[capture_method]"
         )
+    local = [t for t in payment_method_types or [] if t != "card"]
+    if local and currency != "idr":
+        raise InvalidRequestError(
+            f"{local[0]} takes payments in idr only; this Checkout Session is in {currency}.",
+            param="payment_method_types",
+        )
+    if local and capture_method == CaptureMethod.MANUAL:
+        raise InvalidRequestError(
+            f"{local[0]} payments are captured when paid: capture_method must be automatic.",
+            param="payment_intent_data[capture_method]",
+        )
     with transaction.atomic():
         session = CheckoutSession.objects.create(
             merchant=merchant,
@@ -215,7 +226,7 @@ def _intent_for_payment(session: CheckoutSession, *, now: datetime) -> PaymentIn
                 amount=session.amount_total,
                 currency=session.currency,
                 capture_method=session.capture_method,
-                payment_method_types=["card"],
+                payment_method_types=list(session.payment_method_types or ["card"]),
                 receipt_email=session.customer_email,
                 metadata={"checkout_session": session.public_id},
                 return_url=_return_url(session),
@@ -270,6 +281,50 @@ def checkout_session_pay_card(
         )
     except StateConflictError:
         # Lost a race with another attempt on the same intent.
+        raise PaymentInProgressError(
+            "A payment for this Checkout Session is already in progress."
+        ) from None
+    return checkout_session_sync(session=session)
+
+
+def checkout_session_pay_local(
+    *,
+    session: CheckoutSession,
+    method: str,
+    phone: str = "",
+    bank: str = "",
+    now: datetime | None = None,
+) -> CheckoutSession:
+    """Pay the session with a local method (e-wallet, OVO push, virtual account, QRIS):
+    confirm its PaymentIntent, which ends requires_action with the next_action the page
+    shows; the provider's callback (or the poller) then succeeds it and the page's status
+    poll completes the session. Raises InvalidRequestError for a method the session does not
+    take or a bad phone/bank, CardError when the provider refuses, and the same state errors
+    as checkout_session_pay_card."""
+    from payments.services.local_methods import local_payment_confirm
+
+    now = now or timezone.now()
+    if method not in (session.payment_method_types or []):
+        raise InvalidRequestError(f"This Checkout Session does not take {method}.")
+    intent = _intent_for_payment(session, now=now)
+    if intent.status in _PAID:
+        checkout_session_sync(session=session)
+        raise CheckoutSessionClosedError("This Checkout Session is already paid.")
+    if intent.status not in (
+        PaymentIntentStatus.REQUIRES_PAYMENT_METHOD,
+        PaymentIntentStatus.REQUIRES_CONFIRMATION,
+    ):
+        raise PaymentInProgressError("A payment for this Checkout Session is already in progress.")
+    data: dict = {"type": method}
+    if method == "ovo":
+        data["ovo"] = {"phone": phone}
+    elif method == "bank_transfer":
+        data["bank_transfer"] = {"bank": bank}
+    try:
+        local_payment_confirm(
+            intent=intent, payment_method_data=data, return_url=checkout_url(session)
+        )
+    except StateConflictError:
         raise PaymentInProgressError(
             "A payment for this Checkout Session is already in progress."
         ) from None

@@ -97,6 +97,30 @@
     var form = event.detail.elt;
     if (form && form.id === "card-form" && !check(form)) event.preventDefault();
   });
+  // Local methods: copy the virtual account number; count down to the payment's expiry.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy]");
+    if (!button || !navigator.clipboard) return;
+    navigator.clipboard.writeText(button.dataset.copy).then(function () {
+      button.textContent = button.dataset.done;
+    });
+  });
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function tick() {
+    var time = document.getElementById("countdown");
+    if (!time) return;
+    var left = Math.max(0, Math.round(+time.dataset.expires - Date.now() / 1000));
+    var h = Math.floor(left / 3600), m = Math.floor(left % 3600 / 60), s = left % 60;
+    time.textContent = (h ? h + ":" + pad(m) : m) + ":" + pad(s);
+  }
+  function startLocal() {
+    var copy = document.querySelectorAll("button[data-copy]");
+    for (var i = 0; i < copy.length; i++) if (navigator.clipboard) copy[i].hidden = false;
+    if (document.getElementById("countdown")) { tick(); setInterval(tick, 1000); }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", startLocal);
+  else startLocal();
+
   // After a swap, put the keyboard on the first field the server refused, or the message.
   document.addEventListener("htmx:afterSwap", function (event) {
     var region = event.detail.target;

@@ -151,7 +151,7 @@ def test_the_api_refuses_a_session_without_amount_or_items(api_client):
                 "amount": 1000,
                 "currency": "idr",
                 "success_url": "https://s.example",
-                "payment_method_types": ["gopay"],
+                "payment_method_types": ["alipay"],
             },
             "payment_method_types[0]",
         ),

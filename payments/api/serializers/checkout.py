@@ -55,7 +55,11 @@ class CheckoutSessionCreateSerializer(StripeSerializer):
     success_url = HttpURLField(max_length=2048)
     cancel_url = HttpURLField(required=False, max_length=2048)
     payment_method_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=["card"]), required=False, min_length=1
+        child=serializers.ChoiceField(
+            choices=["card", "gopay", "ovo", "dana", "shopeepay", "qris", "bank_transfer"]
+        ),
+        required=False,
+        min_length=1,
     )
     customer_email = EmailField(required=False, max_length=512)
     client_reference_id = serializers.CharField(required=False, max_length=200)

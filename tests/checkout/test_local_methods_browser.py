@@ -1,0 +1,115 @@
+"""Local methods on the hosted checkout in real Chromium: the customer pays outside the page
+(the sandbox wallet, bank and QRIS pages) and the checkout moves on to success by itself."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LOCAL = ["card", "gopay", "ovo", "dana", "shopeepay", "qris", "bank_transfer"]
+
+
+@pytest.fixture(autouse=True)
+def _gateway_on_live_server(live_server, settings):
+    settings.GATEWAY_BASE_URL = live_server.url
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def session(make_session, live_server):
+    return make_session(
+        payment_method_types=LOCAL,
+        success_url=live_server.url + "/healthz?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=live_server.url + "/healthz?canceled=1",
+    )
+
+
+def open_tab(page, live_server, session, name):
+    page.goto(f"{live_server.url}/checkout/{session.public_id}")
+    expect(page.locator("#total")).to_contain_text("Rp65.000")
+    page.click(f"text={name}")
+    expect(page.locator("#pay-title")).to_have_text(f"Pay with {name}")
+
+
+def expect_paid_by_itself(page, session):
+    expect(page.locator("#outcome")).to_contain_text("Payment successful", timeout=20_000)
+    session.refresh_from_db()
+    assert (session.status, session.payment_status) == ("complete", "paid")
+
+
+def test_gopay_shows_the_qr_and_the_app_link_and_moves_on_when_approved(page, live_server, session):
+    open_tab(page, live_server, session, "GoPay")
+    page.click("#local-pay-button")
+    qr = page.locator("#qr-code")
+    expect(qr).to_be_visible()
+    assert qr.get_attribute("src").startswith(f"{live_server.url}/payments/qr/")
+    page.wait_for_function("() => document.getElementById('qr-code').naturalWidth > 0")
+    link = page.locator("#open-app").get_attribute("href")
+    assert re.fullmatch(rf"{live_server.url}/sandbox/wallet/gopay/sbx_\w+", link)
+    expect(page.locator("#countdown")).to_have_text(re.compile(r"^1[45]:\d\d$"))
+
+    wallet = page.context.new_page()
+    wallet.goto(link)
+    wallet.click("text=Approve payment")
+    expect_paid_by_itself(page, session)
+    assert session.payment_intent.status == "succeeded"
+
+
+def test_a_bca_virtual_account_paid_at_the_bank_completes_the_checkout(page, live_server, session):
+    open_tab(page, live_server, session, "Bank transfer")
+    page.click("#local-pay-button")
+    expect(page.locator("#bank-error")).to_have_text("Choose your bank.")
+    page.check("#bank-bca")
+    page.click("#local-pay-button")
+    expect(page.locator("#pay-title")).to_have_text("Transfer to the BCA virtual account")
+    va_number = page.locator("#va-number").inner_text()
+    assert va_number.isdigit()
+    expect(page.locator("#va-amount")).to_have_text("Rp65.000")
+    expect(page.locator("#copy-va")).to_be_visible()
+    expect(page.locator("#va-steps li")).to_have_count(5)
+    expect(page.locator("#va-steps")).to_contain_text(va_number)
+    expect(page.locator("#countdown")).to_have_text(re.compile(r"^2[34]:\d\d:\d\d$"))
+
+    bank = page.context.new_page()
+    bank.goto(f"{live_server.url}/sandbox/bank/va")
+    bank.select_option("select[name=bank]", "bca")
+    bank.fill("input[name=va_number]", va_number)
+    bank.fill("input[name=amount]", "65.000")
+    bank.click("button[type=submit]")
+    expect(bank.locator("#va-result")).to_contain_text(va_number)
+    expect_paid_by_itself(page, session)
+
+
+def test_qris_shows_the_code_with_a_countdown_and_completes_when_scanned(
+    page, live_server, session
+):
+    open_tab(page, live_server, session, "QRIS")
+    page.click("#local-pay-button")
+    expect(page.locator("#qr-code")).to_be_visible()
+    expect(page.locator("#countdown")).to_have_text(re.compile(r"^1[45]:\d\d$"))
+    payload = page.locator("#qr-data").inner_text()
+    assert payload.startswith("000201")
+
+    scanner = page.context.new_page()
+    scanner.goto(f"{live_server.url}/sandbox/qris/scan")
+    scanner.fill("textarea[name=payload]", payload)
+    scanner.click("button[type=submit]")
+    expect(scanner.locator("#qris-result")).to_contain_text("Paid Rp65,000")
+    expect_paid_by_itself(page, session)
+
+
+def test_ovo_asks_for_the_phone_then_waits_for_the_approval(page, live_server, session):
+    open_tab(page, live_server, session, "OVO")
+    page.fill("#phone", "12345")
+    page.click("#local-pay-button")
+    expect(page.locator("#phone-error")).to_have_text("Enter your OVO phone number (08…).")
+    page.fill("#phone", "0812 3456 7890")
+    page.click("#local-pay-button")
+    expect(page.locator("#pay-title")).to_have_text("Approve in your OVO app")
+    expect(page.locator("#local-payment")).to_contain_text("+62812****7890")
+    expect(page.locator("#payment-status")).to_contain_text("Waiting for your payment")

@@ -113,3 +113,18 @@ def test_ovo_asks_for_the_phone_then_waits_for_the_approval(page, live_server, s
     expect(page.locator("#pay-title")).to_have_text("Approve in your OVO app")
     expect(page.locator("#local-payment")).to_contain_text("+62812****7890")
     expect(page.locator("#payment-status")).to_contain_text("Waiting for your payment")
+
+
+def test_the_local_methods_speak_indonesian(client, session):
+    page_url = f"/checkout/{session.public_id}"
+    tabs = client.get(page_url, HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert "Metode pembayaran" in tabs
+    assert "Transfer bank" in tabs
+    bank = client.get(f"{page_url}?method=bank_transfer", HTTP_ACCEPT_LANGUAGE="id")
+    assert "Bayar dengan Transfer bank" in bank.content.decode()
+    assert "Pilih bank Anda" in bank.content.decode()
+    client.post(page_url, {"method": "bank_transfer", "bank": "bni"}, HTTP_ACCEPT_LANGUAGE="id")
+    waiting = client.get(page_url, HTTP_ACCEPT_LANGUAGE="id").content.decode()
+    assert "Transfer ke virtual account BNI" in waiting
+    assert "Nomor virtual account" in waiting
+    assert "Menunggu pembayaran Anda." in waiting

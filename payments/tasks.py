@@ -1,7 +1,10 @@
+import datetime as dt
+
 from celery import shared_task
+from django.db.models import Q
 from django.utils import timezone
 
-from payments.models import Transaction, TransactionStatus
+from payments.models import PaymentIntentStatus, Transaction, TransactionKind, TransactionStatus
 from payments.services.payment_intents import (
     payment_intent_cancel_expired_authorizations,
     transaction_resolve,
@@ -19,14 +22,22 @@ def resolve_transaction(self, transaction_id: int) -> None:
 
 
 @shared_task(name="payments.sweep_unknown_transactions")
-def sweep_unknown_transactions() -> int:
-    """Enqueue an inquiry for every unknown transaction older than a minute (the per-txn
-    task may have been lost with a worker or the broker)."""
-    cutoff = timezone.now() - timezone.timedelta(minutes=1)
+def sweep_unknown_transactions(now_iso: str | None = None) -> int:
+    """Enqueue an inquiry for every transaction whose end we have not seen: unknown ones
+    older than a minute (the per-transaction task may have been lost with a worker or the
+    broker), and pending ones older than two minutes, which is what a web worker killed
+    between the processor's answer and our commit leaves behind (past the connector's
+    timeout nothing can still be in flight). Intents waiting for the customer (3-D Secure)
+    are left alone."""
+    now = dt.datetime.fromisoformat(now_iso) if now_iso else timezone.now()
+    stale = Q(status=TransactionStatus.UNKNOWN, updated_at__lt=now - dt.timedelta(minutes=1)) | Q(
+        status=TransactionStatus.PENDING, updated_at__lt=now - dt.timedelta(minutes=2)
+    )
     ids = list(
-        Transaction.objects.filter(
-            status=TransactionStatus.UNKNOWN, updated_at__lt=cutoff
-        ).values_list("pk", flat=True)[:1000]
+        Transaction.objects.filter(stale)
+        .exclude(payment_intent__status=PaymentIntentStatus.REQUIRES_ACTION)
+        .exclude(kind__in=[TransactionKind.INQUIRY, TransactionKind.PAYOUT])  # payouts: settlement
+        .values_list("pk", flat=True)[:1000]
     )
     for pk in ids:
         resolve_transaction.delay(pk)

@@ -43,6 +43,12 @@ def expect_paid_by_itself(page, session):
 
 
 def test_gopay_shows_the_qr_and_the_app_link_and_moves_on_when_approved(page, live_server, session):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    csp_violations = []
+    page.on(
+        "console", lambda m: csp_violations.append(m.text) if "Content Security" in m.text else None
+    )
     open_tab(page, live_server, session, "GoPay")
     page.click("#local-pay-button")
     qr = page.locator("#qr-code")
@@ -52,6 +58,9 @@ def test_gopay_shows_the_qr_and_the_app_link_and_moves_on_when_approved(page, li
     link = page.locator("#open-app").get_attribute("href")
     assert re.fullmatch(rf"{live_server.url}/sandbox/wallet/gopay/sbx_\w+", link)
     expect(page.locator("#countdown")).to_have_text(re.compile(r"^1[45]:\d\d$"))
+
+    assert all(url.startswith(live_server.url + "/") for url in requests), requests
+    assert csp_violations == []
 
     wallet = page.context.new_page()
     wallet.goto(link)
@@ -128,3 +137,20 @@ def test_the_local_methods_speak_indonesian(client, session):
     assert "Transfer ke virtual account BNI" in waiting
     assert "Nomor virtual account" in waiting
     assert "Menunggu pembayaran Anda." in waiting
+
+
+def test_the_sessions_api_takes_local_methods_in_rupiah_only(api_client):
+    body = {"amount": 6500000, "success_url": "https://s.example", "currency": "idr"}
+    types = ["gopay", "ovo", "dana", "shopeepay", "qris", "bank_transfer"]
+    created = api_client.post(
+        "/v1/checkout/sessions", {**body, "payment_method_types": types}, format="json"
+    )
+    assert created.status_code == 200, created.json()
+    assert created.json()["payment_method_types"] == types
+    usd = api_client.post(
+        "/v1/checkout/sessions",
+        {**body, "currency": "usd", "payment_method_types": ["gopay"]},
+        format="json",
+    )
+    assert usd.status_code == 400
+    assert usd.json()["error"]["param"] == "payment_method_types"

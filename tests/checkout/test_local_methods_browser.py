@@ -112,6 +112,21 @@ def test_qris_shows_the_code_with_a_countdown_and_completes_when_scanned(
     expect_paid_by_itself(page, session)
 
 
+def test_a_wallet_payment_left_to_expire_shows_the_expired_page(page, live_server, session):
+    open_tab(page, live_server, session, "DANA")
+    page.click("#local-pay-button")
+    link = page.locator("#open-app").get_attribute("href")
+    wallet = page.context.new_page()
+    wallet.goto(link)
+    wallet.click("text=Let it expire")
+    expect(page.locator("#outcome")).to_contain_text(
+        "This checkout page has expired", timeout=20_000
+    )
+    session.refresh_from_db()
+    assert session.payment_status == "unpaid"
+    assert session.payment_intent.status == "canceled"
+
+
 def test_ovo_asks_for_the_phone_then_waits_for_the_approval(page, live_server, session):
     open_tab(page, live_server, session, "OVO")
     page.fill("#phone", "12345")

@@ -153,6 +153,10 @@ def _state(session: CheckoutSession) -> str:
     return "pay"
 
 
+def _first_local(session: CheckoutSession) -> str:
+    return next((t for t in session.payment_method_types if t in LOCAL_TYPES), "card")
+
+
 def _local_context(next_action: dict) -> dict:
     """What the page shows for a local method's next_action (docs/api.md)."""
     kind = next_action.get("type")
@@ -208,7 +212,7 @@ def _context(session: CheckoutSession, **extra) -> dict:
         "values": {},
         "pay_url": reverse("checkout:page", args=[session.public_id]),
         "local": _local_context(next_action),
-        "method": "card",
+        "method": "card" if "card" in session.payment_method_types else _first_local(session),
         "methods": [
             {"type": t, "name": LOCAL_NAMES.get(t, _("Card"))}
             for t in session.payment_method_types

@@ -169,3 +169,12 @@ def test_the_sessions_api_takes_local_methods_in_rupiah_only(api_client):
     )
     assert usd.status_code == 400
     assert usd.json()["error"]["param"] == "payment_method_types"
+
+
+def test_a_session_without_cards_opens_on_its_first_local_method(client, make_session):
+    session = make_session(payment_method_types=["qris"])
+    html = client.get(f"/checkout/{session.public_id}").content.decode()
+    assert "Pay with QRIS" in html
+    assert 'id="card-form"' not in html
+    client.post(f"/checkout/{session.public_id}", {"method": "qris"})
+    assert 'id="qr-code"' in client.get(f"/checkout/{session.public_id}").content.decode()

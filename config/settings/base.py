@@ -369,6 +369,10 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Gateway] "
 # Lockout: 10 failed logins for one email within 30 minutes refuse the next until the window
 # has passed (allauth counts them in the cache), besides 10 a minute from one address.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,10/30m/key"}
+ACCOUNT_ADAPTER = "dashboard.adapters.AccountAdapter"
+# Lockout after this many failed logins of one account, for this long (atomic counters).
+GATEWAY_LOGIN_MAX_FAILURES = env.int("GATEWAY_LOGIN_MAX_FAILURES", default=10)
+GATEWAY_LOGIN_LOCKOUT_SECONDS = env.int("GATEWAY_LOGIN_LOCKOUT_SECONDS", default=30 * 60)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Gateway"
 # Idle sessions end after 15 minutes: the expiry moves forward on every request.

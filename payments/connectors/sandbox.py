@@ -151,61 +151,70 @@ class SandboxConnector:
         return answer["csv"]
 
     def _send_payout(self, method: Callable[..., dict], payload: dict) -> ConnectorResult:
-        started = time.monotonic()
-        try:
-            answer = method(payload, timeout=self.timeout)
-        except TimeoutError:
-            return ConnectorResult(
-                outcome=Outcome.UNKNOWN, code="timeout", latency_ms=_since(started)
-            )
-        except (ConnectionError, OSError) as exc:
-            return ConnectorResult(
-                outcome=Outcome.TRANSIENT,
-                code="processor_unavailable",
-                message=f"The bank could not be reached ({type(exc).__name__}).",
-                latency_ms=_since(started),
-            )
-        http_status = int(answer.get("http_status", 200))
-        if http_status != 200:
-            error = answer.get("error") or {}
-            return ConnectorResult(
-                outcome=Outcome.TRANSIENT,
-                code=error.get("code", "processing_error"),
-                message=error.get("message"),
-                latency_ms=_since(started),
-                raw=answer,
-            )
-        outcome = _PAYOUT_OUTCOMES.get(answer.get("status"), Outcome.UNKNOWN)
-        return ConnectorResult(
-            outcome=outcome,
-            processor_reference=answer.get("processor_reference"),
-            code=answer.get("code"),
-            message=answer.get("message"),
-            amount=answer.get("amount"),
-            latency_ms=_since(started),
-            raw=answer,
-        )
+        return exchange(method, payload, timeout=self.timeout, party="bank", parse=_payout_result)
 
     def _send(self, method: Callable[..., dict], payload: dict) -> ConnectorResult:
-        started = time.monotonic()
-        try:
-            answer = method(payload, timeout=self.timeout)
-        except TimeoutError:
-            return ConnectorResult(
-                outcome=Outcome.UNKNOWN,
-                code="timeout",
-                message="The card network did not answer in time.",
-                latency_ms=_since(started),
-            )
-        except (ConnectionError, OSError) as exc:
-            # Refused or reset before the request went out: nothing happened.
-            return ConnectorResult(
-                outcome=Outcome.TRANSIENT,
-                code="processor_unavailable",
-                message=f"The card network could not be reached ({type(exc).__name__}).",
-                latency_ms=_since(started),
-            )
-        return _result(answer, latency_ms=_since(started))
+        return exchange(method, payload, timeout=self.timeout, party="card network", parse=_result)
+
+
+def exchange(
+    method: Callable[..., dict],
+    payload: dict,
+    *,
+    timeout: float,
+    party: str,
+    parse: Callable[..., ConnectorResult],
+) -> ConnectorResult:
+    """One call to a sandbox party, as over the wire. No answer in time is UNKNOWN (it may
+    have happened: inquire); a refused connection is TRANSIENT (nothing went out); an
+    answer is mapped by `parse(answer, latency_ms=...)`."""
+    started = time.monotonic()
+    try:
+        answer = method(payload, timeout=timeout)
+    except TimeoutError:
+        return ConnectorResult(
+            outcome=Outcome.UNKNOWN,
+            code="timeout",
+            message=f"The {party} did not answer in time.",
+            latency_ms=_since(started),
+        )
+    except (ConnectionError, OSError) as exc:
+        return ConnectorResult(
+            outcome=Outcome.TRANSIENT,
+            code="processor_unavailable",
+            message=f"The {party} could not be reached ({type(exc).__name__}).",
+            latency_ms=_since(started),
+        )
+    return parse(answer, latency_ms=_since(started))
+
+
+def error_answer(answer: dict, *, latency_ms: int, outcome: Outcome) -> ConnectorResult | None:
+    """The result for a non-200 answer (None for a 200)."""
+    if int(answer.get("http_status", 200)) == 200:
+        return None
+    error = answer.get("error") or {}
+    return ConnectorResult(
+        outcome=outcome,
+        code=error.get("code", "processing_error"),
+        message=error.get("message"),
+        latency_ms=latency_ms,
+        raw=answer,
+    )
+
+
+def _payout_result(answer: dict, *, latency_ms: int) -> ConnectorResult:
+    failed = error_answer(answer, latency_ms=latency_ms, outcome=Outcome.TRANSIENT)
+    if failed is not None:
+        return failed
+    return ConnectorResult(
+        outcome=_PAYOUT_OUTCOMES.get(answer.get("status"), Outcome.UNKNOWN),
+        processor_reference=answer.get("processor_reference"),
+        code=answer.get("code"),
+        message=answer.get("message"),
+        amount=answer.get("amount"),
+        latency_ms=latency_ms,
+        raw=answer,
+    )
 
 
 def _since(started: float) -> int:

@@ -8,14 +8,13 @@ refund by API; virtual accounts and QRIS cannot, so their refunds are bank payou
 (`create_payout`, through the sandbox bank as for merchant payouts).
 """
 
-import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 from payments.connectors.base import ConnectorResult, LocalPaymentRequest, Outcome
-from payments.connectors.sandbox import SandboxConnector
+from payments.connectors.sandbox import SandboxConnector, error_answer, exchange
 
 DEFAULT_CLIENT = "sandbox.local_client.LocalProviderClient"
 _PAYMENT_OUTCOMES = {
@@ -106,45 +105,27 @@ class SandboxLocalConnector:
         return SandboxConnector().inquire_payout(reference=reference)
 
     def _send(self, method: Callable[..., dict], payload: dict) -> ConnectorResult:
-        started = time.monotonic()
-        try:
-            answer = method(payload, timeout=self.timeout)
-        except TimeoutError:
-            return ConnectorResult(
-                outcome=Outcome.UNKNOWN, code="timeout", latency_ms=_since(started)
-            )
-        except (ConnectionError, OSError) as exc:
-            return ConnectorResult(
-                outcome=Outcome.TRANSIENT,
-                code="processor_unavailable",
-                message=f"The provider could not be reached ({type(exc).__name__}).",
-                latency_ms=_since(started),
-            )
-        http_status = int(answer.get("http_status", 200))
-        if http_status != 200:
-            error = answer.get("error") or {}
-            return ConnectorResult(
-                outcome=Outcome.DECLINED if 400 <= http_status < 404 else Outcome.TRANSIENT,
-                code=error.get("code", "processing_error"),
-                message=error.get("message"),
-                latency_ms=_since(started),
-                raw=answer,
-            )
-        status = answer.get("status")
-        outcome = _PAYMENT_OUTCOMES.get(status, Outcome.UNKNOWN)
-        code = answer.get("code")
-        if status in ("expired", "canceled"):
-            code = status
-        return ConnectorResult(
-            outcome=outcome,
-            processor_reference=answer.get("provider_reference"),
-            code=code,
-            message=answer.get("message"),
-            amount=answer.get("amount"),
-            latency_ms=_since(started),
-            raw=answer,
-        )
+        return exchange(method, payload, timeout=self.timeout, party="provider", parse=_result)
 
 
-def _since(started: float) -> int:
-    return max(0, round((time.monotonic() - started) * 1000))
+def _result(answer: dict, *, latency_ms: int) -> ConnectorResult:
+    # A refusal (400-403) is the provider's final word; other errors are worth a retry.
+    http_status = int(answer.get("http_status", 200))
+    declined = Outcome.DECLINED if 400 <= http_status < 404 else Outcome.TRANSIENT
+    failed = error_answer(answer, latency_ms=latency_ms, outcome=declined)
+    if failed is not None:
+        return failed
+    status = answer.get("status")
+    outcome = _PAYMENT_OUTCOMES.get(status, Outcome.UNKNOWN)
+    code = answer.get("code")
+    if status in ("expired", "canceled"):
+        code = status
+    return ConnectorResult(
+        outcome=outcome,
+        processor_reference=answer.get("provider_reference"),
+        code=code,
+        message=answer.get("message"),
+        amount=answer.get("amount"),
+        latency_ms=latency_ms,
+        raw=answer,
+    )

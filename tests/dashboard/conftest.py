@@ -82,3 +82,21 @@ def client_as(member):
         return c
 
     return make
+
+
+def log_in_recently(client, user) -> None:
+    """force_login plus allauth's record of a password reauthentication just now, as its
+    "confirm your password" page leaves it: pages behind reauthentication (recovery codes)
+    then open directly."""
+    import time
+
+    from allauth.account.internal.flows import login as flows
+
+    client.force_login(user)
+    session = client.session
+    now = time.time()
+    session[flows.AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": now, "username": user.username, "reauthenticated": True},
+    ]
+    session[flows._AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session.save()

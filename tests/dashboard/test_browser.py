@@ -288,3 +288,25 @@ def test_invite_a_developer_who_accepts_and_joins(
     assert Membership.objects.get(user__email="dewi@kopi.example").role == "developer"
     newcomer.close()
     assert csp_violations == []
+
+
+def test_the_recovery_codes_page_runs_its_script_without_a_csp_violation(
+    page, live_server, owner_with_2fa, csp_violations
+):
+    user, secret = owner_with_2fa
+    log_in(page, live_server, user.email, secret)
+    page.goto(f"{live_server.url}/accounts/2fa/recovery-codes/")
+    page.wait_for_url(re.compile(r"/accounts/reauthenticate/"))
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/accounts/2fa/recovery-codes/"))
+    codes = page.locator("#recovery_codes")
+    expect(codes).to_be_visible()
+    # allauth's script selects every code on a click (for copying): it ran.
+    codes.click()
+    selected = page.evaluate(
+        "() => { const t = document.getElementById('recovery_codes');"
+        " return t.value.substring(t.selectionStart, t.selectionEnd); }"
+    )
+    assert len(selected.split()) == 10
+    assert csp_violations == []

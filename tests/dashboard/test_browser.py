@@ -310,3 +310,8 @@ def test_the_recovery_codes_page_runs_its_script_without_a_csp_violation(
     )
     assert len(selected.split()) == 10
     assert csp_violations == []
+    # ...under the strict policy: scripts only with this response's nonce.
+    policy = page.reload().headers["content-security-policy"]
+    assert re.search(r"script-src 'nonce-[^']+'(;|$)", policy)
+    expect(page.locator("#recovery_codes")).to_be_visible()
+    assert csp_violations == []

@@ -12,11 +12,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from merchants.models import Membership, Merchant, Role
+from merchants.models import Membership, Merchant, MerchantStatus, Role
 from merchants.services import audit_event_record
 
 _ALL = frozenset(Role.values)
@@ -87,7 +87,9 @@ def merchant_zone(merchant: Merchant) -> zoneinfo.ZoneInfo:
 def dashboard_view(permission: str = "payments.view", *, require_2fa: bool = False):
     """Log in required; the request gets `request.dashboard`. A member without `permission`
     gets 403 (also for a POST crafted by hand); with `require_2fa`, owners and admins without
-    two-factor authentication are sent to set it up first."""
+    two-factor authentication are sent to set it up first. A suspended merchant's members
+    get the suspension page (403) on every page and action, the way its API keys get 401
+    `account_invalid`: no data is read and nothing changes."""
 
     def decorator(view: Callable[..., HttpResponse]):
         @login_required
@@ -96,6 +98,13 @@ def dashboard_view(permission: str = "payments.view", *, require_2fa: bool = Fal
             membership = _membership(request)
             if membership is None:
                 raise PermissionDenied("You are not a member of any merchant.")
+            if membership.merchant.status != MerchantStatus.ACTIVE:
+                return render(
+                    request,
+                    "dashboard/suspended.html",
+                    {"merchant": membership.merchant},
+                    status=403,
+                )
             request.dashboard = Dashboard(
                 membership=membership,
                 merchant=membership.merchant,

@@ -44,6 +44,7 @@ urlpatterns = [
     path("payouts/<str:public_id>/cancel", balance.payout_cancel_view, name="payout-cancel"),
     path("settings/", settings.settings_page, name="settings"),
     path("settings/profile", settings.settings_profile, name="settings-profile"),
+    path("settings/branding", settings.settings_branding, name="settings-branding"),
     path(
         "settings/payout-schedule",
         settings.settings_payout_schedule,
@@ -92,6 +93,11 @@ urlpatterns = [
         "team/invitations/<str:public_id>/revoke",
         team.team_invitation_revoke,
         name="team-invitation-revoke",
+    ),
+    path(
+        "team/invitations/<str:public_id>/resend",
+        team.team_invitation_resend,
+        name="team-invitation-resend",
     ),
     path("team/members/<int:pk>/role", team.team_member_role, name="team-member-role"),
     path("team/members/<int:pk>/remove", team.team_member_remove, name="team-member-remove"),

@@ -20,6 +20,7 @@ from dashboard.access import SESSION_LIVEMODE, SESSION_MERCHANT, audit, client_i
 from dashboard.views.common import render_page
 from merchants.models import Invitation, Membership, Role
 from merchants.services import (
+    IssuedInvitation,
     audit_event_record,
     invitation_accept,
     invitation_create,
@@ -49,13 +50,12 @@ def _team_context(request: HttpRequest, **extra) -> dict:
             .prefetch_related("user__authenticator_set")
             .order_by("created_at", "id")
         ),
-        "invitations": [
-            i
-            for i in Invitation.objects.filter(
+        # Expired ones too: they can be sent again with a new link.
+        "invitations": list(
+            Invitation.objects.filter(
                 merchant=d.merchant, accepted_at__isnull=True, revoked_at__isnull=True
             ).order_by("-created_at", "-id")
-            if i.is_open
-        ],
+        ),
         "roles": Role.choices,
         "invite_form": InviteForm(),
         "me": d.membership.pk,
@@ -85,6 +85,22 @@ def _owner_only(request: HttpRequest, *roles: str) -> None:
         raise PermissionDenied("Only owners can change owners.")
 
 
+def _send_invitation(request: HttpRequest, issued: IssuedInvitation) -> None:
+    d = request.dashboard
+    invitation = issued.invitation
+    link = request.build_absolute_uri(reverse("dashboard:invitation-accept", args=[issued.token]))
+    send_mail(
+        subject=f"You are invited to {d.merchant.name}",
+        message=(
+            f"{request.user.email} invited you to join {d.merchant.name} as {invitation.role}."
+            f"\n\nAccept within 7 days: {link}\n\n"
+            "If you did not expect this, ignore this email."
+        ),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
 @require_POST
 @dashboard_view("team.manage", require_2fa=True)
 def team_invite(request: HttpRequest) -> HttpResponse:
@@ -104,17 +120,7 @@ def team_invite(request: HttpRequest) -> HttpResponse:
     except APIError as exc:
         return _team_response(request, error=exc.message, invite_form=form)
     invitation = issued.invitation
-    link = request.build_absolute_uri(reverse("dashboard:invitation-accept", args=[issued.token]))
-    send_mail(
-        subject=f"You are invited to {d.merchant.name}",
-        message=(
-            f"{request.user.email} invited you to join {d.merchant.name} as {role}.\n\n"
-            f"Accept within 7 days: {link}\n\n"
-            "If you did not expect this, ignore this email."
-        ),
-        from_email=None,
-        recipient_list=[invitation.email],
-    )
+    _send_invitation(request, issued)
     audit(request, "team.invite", invitation.public_id, email=invitation.email, role=role)
     return _team_response(request, notice=f"Invitation sent to {invitation.email}.")
 
@@ -130,6 +136,39 @@ def team_invitation_revoke(request: HttpRequest, public_id: str) -> HttpResponse
     invitation_revoke(invitation=invitation)
     audit(request, "team.invitation_revoke", invitation.public_id, email=invitation.email)
     return _team_response(request, notice=f"Invitation of {invitation.email} revoked.")
+
+
+@require_POST
+@dashboard_view("team.manage", require_2fa=True)
+def team_invitation_resend(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Send an open invitation again with a new link for another 7 days: the invitation is
+    issued anew (invitation_create replaces the open one), so the old link stops working."""
+    d = request.dashboard
+    invitation = Invitation.objects.filter(
+        merchant=d.merchant, public_id=public_id, accepted_at__isnull=True, revoked_at__isnull=True
+    ).first()
+    if invitation is None:
+        raise Http404("No such open invitation.")
+    _owner_only(request, invitation.role)
+    try:
+        issued = invitation_create(
+            merchant=d.merchant,
+            email=invitation.email,
+            role=invitation.role,
+            invited_by=request.user,
+        )
+    except APIError as exc:
+        return _team_response(request, error=exc.message)
+    _send_invitation(request, issued)
+    audit(
+        request,
+        "team.invitation_resend",
+        issued.invitation.public_id,
+        email=invitation.email,
+        role=invitation.role,
+        replaces=invitation.public_id,
+    )
+    return _team_response(request, notice=f"Invitation sent again to {invitation.email}.")
 
 
 def _member(request: HttpRequest, pk: int) -> Membership:

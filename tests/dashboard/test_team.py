@@ -211,3 +211,78 @@ def test_the_team_page_makes_a_fixed_number_of_queries(
         _invite(dashboard_client, f"new-{role}@example.com", role)
     with django_assert_num_queries(10):
         dashboard_client.get(url)
+
+
+def test_resending_an_invitation_mails_a_new_link_and_the_old_one_stops_working(
+    dashboard_client, merchant, mailoutbox
+):
+    _invite(dashboard_client, "dewi@example.com", "analyst")
+    first = _link(mailoutbox)
+    old = Invitation.objects.get()
+    response = dashboard_client.post(
+        reverse("dashboard:team-invitation-resend", args=[old.public_id]), HTTP_HX_REQUEST="true"
+    )
+    assert "Invitation sent again to dewi@example.com" in response.content.decode()
+    assert len(mailoutbox) == 2 and mailoutbox[-1].to == ["dewi@example.com"]
+    second = _link(mailoutbox)
+    assert second != first
+    assert Client().get(first).status_code == 404
+    assert Client().get(second).status_code == 200
+    new = Invitation.objects.get(revoked_at__isnull=True)
+    assert new.pk != old.pk and new.role == "analyst"
+    event = AuditEvent.objects.get(action="team.invitation_resend")
+    assert event.object_id == new.public_id
+    assert event.data == {"email": "dewi@example.com", "role": "analyst", "replaces": old.public_id}
+    assert event.actor_email == "owner@toko.example"
+
+
+def test_an_expired_invitation_is_listed_and_can_be_sent_again(
+    dashboard_client, merchant, mailoutbox
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    _invite(dashboard_client, "dewi@example.com")
+    Invitation.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    assert Client().get(_link(mailoutbox)).status_code == 404
+    page = dashboard_client.get(reverse("dashboard:team")).content.decode()
+    assert 'data-invitation="dewi@example.com"' in page and "Expired" in page
+    old = Invitation.objects.get()
+    dashboard_client.post(reverse("dashboard:team-invitation-resend", args=[old.public_id]))
+    assert Client().get(_link(mailoutbox)).status_code == 200
+
+
+def test_revoking_an_invitation_makes_its_link_useless(dashboard_client, merchant, mailoutbox):
+    _invite(dashboard_client, "dewi@example.com")
+    invitation = Invitation.objects.get()
+    response = dashboard_client.post(
+        reverse("dashboard:team-invitation-revoke", args=[invitation.public_id]),
+        HTTP_HX_REQUEST="true",
+    )
+    assert "Invitation of dewi@example.com revoked" in response.content.decode()
+    assert 'data-invitation="dewi@example.com"' not in response.content.decode()
+    assert Client().get(_link(mailoutbox)).status_code == 404
+    assert AuditEvent.objects.filter(action="team.invitation_revoke").count() == 1
+
+
+def test_only_team_managers_resend_and_admins_cannot_resend_an_owner_invitation(
+    dashboard_client, client_as, merchant, mailoutbox
+):
+    _invite(dashboard_client, "boss@example.com", "owner")
+    owner_invite = Invitation.objects.get()
+    url = reverse("dashboard:team-invitation-resend", args=[owner_invite.public_id])
+    assert client_as("developer").post(url).status_code == 403
+    assert client_as("admin").post(url).status_code == 403
+    assert len(mailoutbox) == 1
+    assert Invitation.objects.get(revoked_at__isnull=True).pk == owner_invite.pk
+
+
+def test_another_merchants_invitation_cannot_be_resent(dashboard_client, other_merchant):
+    from merchants.services import invitation_create
+
+    theirs = invitation_create(
+        merchant=other_merchant, email="x@example.com", role="viewer", invited_by=None
+    ).invitation
+    url = reverse("dashboard:team-invitation-resend", args=[theirs.public_id])
+    assert dashboard_client.post(url).status_code == 404

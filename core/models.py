@@ -60,3 +60,51 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.key}"
+
+
+class APIRequestLog(models.Model):
+    """One /v1 request of one account and mode, for the dashboard's Developers → Logs.
+
+    It lives in core beside IdempotencyKey because the API plumbing (core.api) records it,
+    and for the same reason the account is its public id, not a foreign key (core sits
+    below merchants). No request or response body is kept: bodies can hold card data. The
+    key is kept as its prefix and last 4 characters only. Rows are written in batches by
+    a beat task from a Redis list (core.api.requestlog), never on the request's own path,
+    and kept 30 days.
+    """
+
+    # Unique per request, made when it is recorded: a batch written twice (a flusher that
+    # died after its insert) is written once.
+    uid = models.UUIDField(unique=True)
+    account = models.CharField(max_length=64)
+    livemode = models.BooleanField()
+    api_key_prefix = models.CharField(max_length=8)
+    api_key_last4 = models.CharField(max_length=4)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=2048)
+    status = models.PositiveSmallIntegerField()
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    duration_ms = models.PositiveIntegerField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)  # the 30-day purge scans it
+
+    class Meta:
+        indexes = [
+            # The dashboard's list: one account and mode, newest first, a page at a time
+            # (keyset on created_at, id), whatever the filters.
+            models.Index(
+                "account",
+                "livemode",
+                models.F("created_at").desc(),
+                models.F("id").desc(),
+                name="core_apirequestlog_list",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.status}"
+
+    @property
+    def api_key(self) -> str:
+        return f"{self.api_key_prefix}…{self.api_key_last4}"

@@ -183,6 +183,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 3600.0,
     },
     "core.heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
+    # The API request log: web processes queue records in Redis, this writes them in batches.
+    "core.flush_api_request_log": {
+        "task": "core.flush_api_request_log",
+        "schedule": env.float("GATEWAY_API_LOG_FLUSH_SECONDS", default=5.0),
+    },
+    "core.purge_api_request_log": {"task": "core.purge_api_request_log", "schedule": 3600.0},
     "payments.sweep_unknown_transactions": {
         "task": "payments.sweep_unknown_transactions",
         "schedule": 60.0,

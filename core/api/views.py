@@ -7,6 +7,8 @@ returns `Response(rendered_dict)`. Errors are raised (core.errors.APIError subcl
 exceptions) and rendered here; POSTs with `Idempotency-Key` are replayed here.
 """
 
+import time
+
 from django.http import JsonResponse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
@@ -25,6 +27,7 @@ from core.api.idempotency import (
 from core.api.params import parse_query
 from core.api.parsers import FormParser, JSONParser
 from core.api.rate import ApiRateLimitError, check_api_rate
+from core.api.requestlog import record_on_close
 from core.api.schema import APIKeyAuthenticationScheme  # noqa: F401  (registers it)
 from core.errors import AuthenticationError, PermissionDeniedError
 from core.logging import idempotency_key_var
@@ -73,6 +76,7 @@ class StripeAPIView(APIView):
 
     def _dispatch(self, request, *args, **kwargs):
         # DRF's dispatch, with the handler wrapped by idempotency for POSTs.
+        started = time.monotonic()
         self.args, self.kwargs = args, kwargs
         request = self.initialize_request(request, *args, **kwargs)
         self.request = request
@@ -93,6 +97,8 @@ class StripeAPIView(APIView):
         self.response = self.finalize_response(request, response, *args, **kwargs)
         if key is not None:
             self.response["Idempotency-Key"] = key
+        # The request log (Developers → Logs): written after the response was sent.
+        record_on_close(request, self.response, started=started, idempotency_key=key or "")
         return self.response
 
     def _idempotent(self, key, handler, request, *args, **kwargs):

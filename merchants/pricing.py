@@ -11,16 +11,11 @@ def pricing_plan_of(merchant: Merchant) -> PricingPlan | None:
     return PricingPlan.objects.filter(is_default=True).first()
 
 
-def pricing_rate_for(
-    *, plan: PricingPlan | None, payment_method_type: str, currency: str
-) -> PricingRate | None:
-    """The most specific rate: method and currency, then any method in the currency."""
-    if plan is None:
-        return None
+def _rates(payment_method_type: str, currency: str):
+    """Rates for the method (or any method) in the currency, the most specific first."""
     return (
         PricingRate.objects.filter(
             Q(payment_method_type=payment_method_type) | Q(payment_method_type=ANY),
-            plan=plan,
             currency=currency,
         )
         .annotate(
@@ -31,8 +26,16 @@ def pricing_rate_for(
             )
         )
         .order_by("rank")
-        .first()
     )
+
+
+def pricing_rate_for(
+    *, plan: PricingPlan | None, payment_method_type: str, currency: str
+) -> PricingRate | None:
+    """The most specific rate: method and currency, then any method in the currency."""
+    if plan is None:
+        return None
+    return _rates(payment_method_type, currency).filter(plan=plan).first()
 
 
 def fee_amount(*, amount: int, percent_bps: int, fixed_amount: int) -> int:
@@ -44,11 +47,17 @@ def fee_amount(*, amount: int, percent_bps: int, fixed_amount: int) -> int:
 def pricing_fee(
     *, merchant: Merchant, payment_method_type: str, currency: str, amount: int
 ) -> tuple[int, PricingPlan | None]:
-    """(fee in minor units, the plan that priced it). No matching rate: no fee."""
-    plan = pricing_plan_of(merchant)
-    rate = pricing_rate_for(plan=plan, payment_method_type=payment_method_type, currency=currency)
+    """(fee in minor units, the plan that priced it). No matching rate: no fee.
+
+    One query when a rate matches (the rate with its plan): this runs in every capture."""
+    if merchant.pricing_plan_id is not None:
+        of_plan = Q(plan_id=merchant.pricing_plan_id)
+    else:
+        of_plan = Q(plan__is_default=True)
+    rate = _rates(payment_method_type, currency).filter(of_plan).select_related("plan").first()
     if rate is None:
-        return 0, plan
+        return 0, pricing_plan_of(merchant)
+    plan = rate.plan
     return fee_amount(
         amount=amount, percent_bps=rate.percent_bps, fixed_amount=rate.fixed_amount
     ), plan

@@ -34,7 +34,7 @@ def payment_method_create_card(
         param_prefix=param_prefix,
     )
     brand = card_brand(digits)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # joins a caller's transaction (confirm)
         vault_card = vault_store(number=digits)
         pm = PaymentMethod.objects.create(
             merchant=merchant,

@@ -24,13 +24,11 @@ from payments.models import (
 )
 from payments.render import render_charge, render_refund
 from settlement.services.ledger import ledger_post_refund
-from webhooks.services import event_create
+from webhooks.services import EventSpec, events_create
 
 
-def _emit_refund(refund: Refund, type_: str, previous: dict | None = None) -> None:
-    event_create(
-        merchant=refund.merchant,
-        livemode=refund.livemode,
+def _refund_event(refund: Refund, type_: str, previous: dict | None = None) -> EventSpec:
+    return EventSpec(
         type=f"refund.{type_}",
         object_id=refund.public_id,
         object_version=refund.version,
@@ -39,10 +37,16 @@ def _emit_refund(refund: Refund, type_: str, previous: dict | None = None) -> No
     )
 
 
-def _emit_charge_refunded(charge: Charge) -> None:
-    event_create(
-        merchant=charge.merchant,
-        livemode=charge.livemode,
+def _emit_refund(refund: Refund, type_: str, previous: dict | None = None) -> None:
+    events_create(
+        merchant=refund.merchant,
+        livemode=refund.livemode,
+        specs=[_refund_event(refund, type_, previous)],
+    )
+
+
+def _charge_refunded_event(charge: Charge) -> EventSpec:
+    return EventSpec(
         type="charge.refunded",
         object_id=charge.public_id,
         object_version=charge.version,
@@ -199,8 +203,11 @@ def apply_refund_result(*, transaction_pk: int, result: ConnectorResult) -> Refu
                 charge_source=charge.public_id,
                 reference=txn.public_id,
             )
-            _emit_charge_refunded(charge)
-            _emit_refund(refund, "updated", previous)
+            events_create(
+                merchant=refund.merchant,
+                livemode=refund.livemode,
+                specs=[_charge_refunded_event(charge), _refund_event(refund, "updated", previous)],
+            )
         elif result.outcome in (Outcome.DECLINED, Outcome.TRANSIENT):
             refund.status = RefundStatus.FAILED
             refund.failure_reason = result.decline_code or result.code or "unknown"

@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from merchants.models import Merchant
@@ -71,6 +71,34 @@ def ledger_accounts(
     return found
 
 
+def _accounts_of(
+    lines: list[Line], *, livemode: bool, currency: str
+) -> dict[tuple[int | None, str], int]:
+    """{(owner, kind): account id} for the lines: one query for the accounts of every owner
+    (the merchant's and the platform's), then `ledger_accounts` for any still missing."""
+    by_owner: dict[int | None, set[str]] = defaultdict(set)
+    for line in lines:
+        by_owner[line.merchant_id].add(line.kind)
+    wanted = Q()
+    for owner, kinds in by_owner.items():
+        owned = Q(merchant_id=owner) if owner is not None else Q(merchant_id__isnull=True)
+        wanted |= owned & Q(kind__in=kinds)
+    accounts = {
+        (owner, kind): pk
+        for owner, kind, pk in LedgerAccount.objects.filter(
+            wanted, livemode=livemode, currency=currency
+        ).values_list("merchant_id", "kind", "id")
+    }
+    for owner, kinds in by_owner.items():
+        missing = sorted(kind for kind in kinds if (owner, kind) not in accounts)
+        if missing:
+            ids = ledger_accounts(
+                merchant_id=owner, livemode=livemode, currency=currency, kinds=missing
+            )
+            accounts.update({(owner, kind): pk for kind, pk in ids.items()})
+    return accounts
+
+
 def journal_post(
     *,
     kind: str,
@@ -101,15 +129,7 @@ def journal_post(
         description=description[:255],
         created_at=created_at or timezone.now(),
     )
-    by_owner: dict[int | None, list[str]] = defaultdict(list)
-    for line in lines:
-        by_owner[line.merchant_id].append(line.kind)
-    accounts: dict[tuple[int | None, str], int] = {}
-    for owner, kinds in by_owner.items():
-        ids = ledger_accounts(
-            merchant_id=owner, livemode=livemode, currency=currency, kinds=sorted(set(kinds))
-        )
-        accounts.update({(owner, k): v for k, v in ids.items()})
+    accounts = _accounts_of(lines, livemode=livemode, currency=currency)
     JournalEntry.objects.bulk_create(
         JournalEntry(
             journal=journal,

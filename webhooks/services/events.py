@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
@@ -21,9 +22,6 @@ def event_write(
     now: datetime | None = None,
 ) -> Event:
     """The Event row alone, without deliveries (test pings use it)."""
-    data: dict = {"object": obj}
-    if previous_attributes:
-        data["previous_attributes"] = previous_attributes
     request_id = request_id_var.get()
     return Event.objects.create(
         merchant=merchant,
@@ -31,11 +29,29 @@ def event_write(
         type=type,
         object_id=object_id,
         object_version=object_version,
-        data=data,
+        data=_data(obj, previous_attributes),
         request_id="" if request_id == "-" else request_id,
         idempotency_key=idempotency_key or idempotency_key_var.get(),
         created_at=now or timezone.now(),
     )
+
+
+def _data(obj: dict, previous_attributes: dict | None) -> dict:
+    data: dict = {"object": obj}
+    if previous_attributes:
+        data["previous_attributes"] = previous_attributes
+    return data
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One event to record: what `event_create` takes, for `events_create` to batch."""
+
+    type: str
+    object_id: str
+    object_version: int
+    obj: dict
+    previous_attributes: dict | None = None
 
 
 def event_create(
@@ -53,28 +69,52 @@ def event_create(
     change (outbox): the event and one WebhookDelivery per enabled endpoint of the merchant
     and mode that subscribes to `type` commit or roll back with the change. Sending is
     enqueued for after the commit; if that message is lost, the sweeper sends it."""
+    spec = EventSpec(type, object_id, object_version, obj, previous_attributes)
+    return events_create(
+        merchant=merchant, livemode=livemode, specs=[spec], idempotency_key=idempotency_key
+    )[0]
+
+
+def events_create(
+    *,
+    merchant: Merchant,
+    livemode: bool,
+    specs: list[EventSpec],
+    idempotency_key: str = "",
+) -> list[Event]:
+    """`event_create` for several events of one change (a charge and its intent), in one
+    INSERT and one read of the endpoints: the same guarantees, two statements instead of
+    two per event. The events keep the order of `specs`."""
     now = timezone.now()
-    event = event_write(
-        merchant=merchant,
-        livemode=livemode,
-        type=type,
-        object_id=object_id,
-        object_version=object_version,
-        obj=obj,
-        previous_attributes=previous_attributes,
-        idempotency_key=idempotency_key,
-        now=now,
+    request_id = request_id_var.get()
+    events = Event.objects.bulk_create(
+        [
+            Event(
+                merchant=merchant,
+                livemode=livemode,
+                type=spec.type,
+                object_id=spec.object_id,
+                object_version=spec.object_version,
+                data=_data(spec.obj, spec.previous_attributes),
+                request_id="" if request_id == "-" else request_id,
+                idempotency_key=idempotency_key or idempotency_key_var.get(),
+                created_at=now,
+            )
+            for spec in specs
+        ]
     )
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(
+    endpoints = list(
+        WebhookEndpoint.objects.filter(
             merchant=merchant,
             livemode=livemode,
             status=WebhookEndpointStatus.ENABLED,
             deleted_at__isnull=True,
         ).only("pk", "enabled_events")
-        if endpoint.subscribes_to(type)
-    ]
-    if endpoints:
-        deliveries_create(event=event, endpoints=endpoints, reason=DeliveryReason.EVENT, now=now)
-    return event
+    )
+    for event in events:
+        subscribed = [endpoint for endpoint in endpoints if endpoint.subscribes_to(event.type)]
+        if subscribed:
+            deliveries_create(
+                event=event, endpoints=subscribed, reason=DeliveryReason.EVENT, now=now
+            )
+    return events

@@ -34,11 +34,22 @@ class Merchant(TimeStampedModel):
     settlement_cutoff_hour = models.PositiveSmallIntegerField(default=0)
     payout_delay_days = models.PositiveSmallIntegerField(default=2)  # T+N business days
     payouts_automatic = models.BooleanField(default=True)
+    # Hosted checkout branding (issue #7, merchants.branding): a #rrggbb colour ("" is the
+    # gateway's blue), the digest naming the MerchantLogo ("" is no logo: the page shows an
+    # initial), and the origins whose pages may embed the checkout page in an iframe.
+    brand_color = models.CharField(max_length=7, blank=True, default="")
+    logo_digest = models.CharField(max_length=64, blank=True, default="")
+    checkout_allowed_origins = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=MerchantStatus.values), name="merchants_merchant_status"
+            ),
+            # The colour lands in a stylesheet: only #rrggbb, lowercase, can ever get there.
+            models.CheckConstraint(
+                condition=Q(brand_color="") | Q(brand_color__regex=r"^#[0-9a-f]{6}$"),
+                name="merchants_merchant_brand_color",
             ),
             models.CheckConstraint(
                 condition=Q(settlement_cutoff_hour__lte=23),
@@ -114,6 +125,24 @@ class Membership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} {self.role} of {self.merchant}"
+
+
+class MerchantLogo(models.Model):
+    """A merchant's checkout logo: decoded, shrunk and re-encoded as PNG by
+    merchants.branding, kept in the database so that every web process serves it from the
+    gateway's own origin (the checkout CSP stays first-party). Its own table, so that the
+    bytes are read only by the logo's URL, never with the merchant row."""
+
+    merchant = models.OneToOneField(Merchant, on_delete=models.CASCADE, related_name="logo")
+    # sha256 of `image`: the logo's URL (content-addressed, cached for a year).
+    digest = models.CharField(max_length=64, db_index=True)
+    image = models.BinaryField()
+    width = models.PositiveSmallIntegerField()
+    height = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"logo {self.digest[:12]} of {self.merchant_id}"
 
 
 # --- Pricing and payouts (settlement issue) --------------------------------------------

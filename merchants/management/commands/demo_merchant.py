@@ -1,9 +1,34 @@
 import json
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 from django.urls import NoReverseMatch, reverse
 
+from merchants.branding import MAX_ORIGINS, checkout_origin_clean, merchant_branding_update
 from merchants.services import demo_merchant_ensure
+
+
+def _register_shop_origins(merchant, port: str) -> None:
+    """The sandbox shop embeds the demo merchant's checkout (gateway.js embedCheckout):
+    register the origins it is served from (the gateway's own, on this port)."""
+    base = urlsplit(settings.GATEWAY_BASE_URL)
+    wanted = [
+        f"{base.scheme}://{base.netloc}",
+        f"http://127.0.0.1:{port}",
+        f"http://localhost:{port}",
+    ]
+    origins = list(merchant.checkout_allowed_origins or [])
+    for candidate in wanted:
+        try:
+            origin = checkout_origin_clean(candidate)
+        except ValidationError:
+            continue  # e.g. a plain-http base URL on a public host: never embeddable
+        if origin not in origins and len(origins) < MAX_ORIGINS:
+            origins.append(origin)
+    if origins != merchant.checkout_allowed_origins:
+        merchant_branding_update(merchant=merchant, checkout_allowed_origins=origins)
 
 
 class Command(BaseCommand):
@@ -16,6 +41,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         demo = demo_merchant_ensure()
+        _register_shop_origins(demo.merchant, options["port"])
         data = {
             "merchant_id": demo.merchant.public_id,
             "secret_key": demo.secret_key,

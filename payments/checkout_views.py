@@ -5,13 +5,28 @@ payment is processing); htmx enhances it: the form region is swapped with the
 "checkout/page.html#card_form" partial and a status fragment polls every 2 s. The amount
 and currency come from the session only: nothing the browser sends can change them.
 Every response carries the strict Content-Security-Policy of GATEWAY_CHECKOUT_CSP.
+
+Embedded mode (gateway.js embedCheckout): /checkout/<id>?embedded=1&origin=<the parent
+page's origin>. When that origin is registered for the merchant (and the session's mode),
+frame-ancestors lists the merchant's registered origins instead of 'none', every link and
+form of the page keeps the two parameters, and the page tells its parent about completion
+or cancellation by postMessage to exactly that origin. Otherwise the page is the ordinary,
+unframeable one.
+
+The page's forms carry no CSRF cookie token: a cross-site iframe gets no cookies, and no
+cookie carries any authority here (the unguessable session id in the URL is the customer's
+capability). Cross-site posts are refused from the browser's own word instead
+(Sec-Fetch-Site, else Origin), which holds in an iframe too.
 """
 
+import base64
+import hashlib
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import wraps
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from babel.numbers import format_currency
 from django.conf import settings
@@ -19,14 +34,17 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import CardError, InvalidRequestError, StateConflictError
 from core.money import currency_exponent
 from core.ratelimit import TooManyAttemptsError, card_attempt, merchant_scope
+from merchants.branding import brand_palette, embedding_origins
+from merchants.models import MerchantLogo
 from payments.card_testing import client_ip, fingerprint_or_none
 from payments.cards import normalize_number
 from payments.models import CheckoutSession, CheckoutSessionStatus, PaymentIntentStatus
@@ -37,8 +55,9 @@ from payments.services.checkout import (
     checkout_session_pay_card,
     checkout_session_pay_local,
     checkout_session_sync,
+    checkout_url,
 )
-from payments.services.local_methods import BANKS, LOCAL_TYPES
+from payments.services.local_methods import BANKS, LOCAL_TYPES, VA_STEPS
 
 # Stripe's error codes, in words a customer understands (never the issuer's reason for a
 # lost or stolen card, which would help a thief).
@@ -77,6 +96,11 @@ LOCAL_NAMES = {
     "bank_transfer": _("Bank transfer"),
 }
 LOCAL_ACTIONS = ("display_qr_code", "await_push_approval", "display_bank_transfer_instructions")
+ATTEMPT_EXPIRED = _(
+    "The time to pay with %(method)s ran out and nothing was charged. Choose a payment "
+    "method to try again."
+)
+CROSS_SITE = _("This form can only be sent from the checkout page itself.")
 LOCAL_REFUSED = _("The payment could not be started. Try again or choose another method.")
 PHONE_INVALID = _("Enter your OVO phone number (08…).")
 BANK_MISSING = _("Choose your bank.")
@@ -87,9 +111,35 @@ FIELD_MESSAGES = {
 }
 
 
+@dataclass(frozen=True)
+class Embed:
+    """The page opened in a registered origin's iframe."""
+
+    origin: str  # the parent page's origin: the only target of the page's postMessage
+    ancestors: tuple[str, ...]  # every origin registered for the merchant and mode
+
+    @property
+    def query(self) -> str:
+        return "?" + urlencode({"embedded": "1", "origin": self.origin})
+
+
+def _embed_for(request, session: CheckoutSession) -> Embed | None:
+    """Embedded mode when asked for (?embedded=1) from an origin the merchant registered;
+    None (the ordinary page, never framed) for any other origin."""
+    if request.GET.get("embedded") != "1":
+        return None
+    origins = embedding_origins(session.merchant, livemode=session.livemode)
+    origin = request.GET.get("origin", "")
+    if origin not in origins:
+        return None
+    return Embed(origin=origin, ancestors=tuple(origins))
+
+
 def checkout_csp(view):
     """Give the response the checkout CSP (a copy per response: a view may widen
-    form-action for the bank's 3-D Secure page)."""
+    form-action for the bank's 3-D Secure page). A view that found the page embedded
+    (request.checkout_embed) gets frame-ancestors of the merchant's registered origins,
+    and no X-Frame-Options (which knows no list of origins)."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -98,9 +148,25 @@ def checkout_csp(view):
             response._csp_config = {
                 key: list(value) for key, value in settings.GATEWAY_CHECKOUT_CSP.items()
             }
+        embed = getattr(request, "checkout_embed", None)
+        if embed is not None:
+            response._csp_config["frame-ancestors"] = list(embed.ancestors)
+            response.xframe_options_exempt = True
         return response
 
     return wrapped
+
+
+def _cross_site(request) -> bool:
+    """A browser's post from another site (Fetch Metadata; Origin for browsers without
+    it). Clients that send neither are not browsers and carry no ambient authority."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    return origin != f"{request.scheme}://{request.get_host()}"
 
 
 def _allow_form_redirect(response: HttpResponse, url: str) -> HttpResponse:
@@ -144,13 +210,16 @@ def _state(session: CheckoutSession) -> str:
         return "processing"
     if intent is not None and intent.status == PaymentIntentStatus.REQUIRES_ACTION:
         return "local" if (intent.next_action or {}).get("type") in LOCAL_ACTIONS else "action"
-    if (
+    return "pay"  # also after a local payment's time ran out: a new attempt may start
+
+
+def _attempt_expired(session: CheckoutSession) -> bool:
+    intent = session.payment_intent
+    return (
         intent is not None
         and intent.status == PaymentIntentStatus.CANCELED
         and intent.cancellation_reason == "expired"
-    ):
-        return "expired"  # the local payment's time ran out: this intent takes nothing more
-    return "pay"
+    )
 
 
 def _first_local(session: CheckoutSession) -> str:
@@ -180,11 +249,60 @@ def _local_context(next_action: dict) -> dict:
         local["bank_name"] = address.get("bank_name", "")
         local["va_number"] = address.get("account_number", "")
         local["holder"] = address.get("account_holder_name", "")
-        local["instructions"] = details.get("instructions") or []
+        local["bank"] = address.get("bank", "")
     return local
 
 
-def _context(session: CheckoutSession, **extra) -> dict:
+def _va_steps(local: dict, total: str) -> list[str]:
+    """The transfer, step by step, in the page's language (the API's next_action carries
+    the same steps in English)."""
+    names = {"bank": local["bank_name"], "number": local["va_number"]}
+    steps = [gettext("Open %(bank)s mobile banking or internet banking, or go to an ATM.") % names]
+    if local.get("bank") in VA_STEPS:
+        steps.append(gettext("Choose %(menu)s.") % {"menu": VA_STEPS[local["bank"]]})
+    steps += [
+        gettext("Enter the virtual account number %(number)s.") % names,
+        gettext(
+            "Check that the amount is exactly %(amount)s and the name is %(name)s, then confirm."
+        )
+        % {"amount": total, "name": local["holder"]},
+        gettext("Pay before the expiry: the account closes then."),
+    ]
+    return steps
+
+
+def _theme(color: str) -> bytes:
+    """The stylesheet of one brand colour (CSS custom properties for checkout.css)."""
+    palette = brand_palette(color)
+    return (
+        f":root{{--brand:{palette['brand']};--brand-dark:{palette['dark']};"
+        f"--brand-ink:{palette['ink']};--link:{palette['link']}}}\n"
+    ).encode()
+
+
+def _branding(session: CheckoutSession) -> dict:
+    merchant = session.merchant
+    branding: dict = {}
+    if merchant.brand_color:
+        color = merchant.brand_color.lstrip("#")
+        digest = hashlib.sha384(_theme(merchant.brand_color)).digest()
+        branding["theme_url"] = reverse("checkout:theme", args=[color])
+        branding["theme_integrity"] = "sha384-" + base64.b64encode(digest).decode()
+    if merchant.logo_digest:
+        size = (
+            MerchantLogo.objects.filter(merchant=merchant, digest=merchant.logo_digest)
+            .values_list("width", "height")
+            .first()
+        )
+        if size:
+            branding["logo_url"] = reverse("checkout:logo", args=[merchant.logo_digest])
+            # Shown at half its pixels (sharp on 2x screens), with its size known ahead
+            # so nothing moves when it arrives.
+            branding["logo_width"], branding["logo_height"] = (max(1, v // 2) for v in size)
+    return branding
+
+
+def _context(session: CheckoutSession, embed: Embed | None = None, **extra) -> dict:
     items = [
         {
             "name": item["name"],
@@ -196,6 +314,8 @@ def _context(session: CheckoutSession, **extra) -> dict:
     ]
     intent = session.payment_intent
     next_action = (intent.next_action or {}) if intent is not None else {}
+    query = embed.query if embed else ""
+    pay_url = reverse("checkout:page", args=[session.public_id]) + query
     context = {
         "session": session,
         "cs_id": session.public_id,
@@ -210,34 +330,56 @@ def _context(session: CheckoutSession, **extra) -> dict:
         "errors": {},
         "form_error": "",
         "values": {},
-        "pay_url": reverse("checkout:page", args=[session.public_id]),
+        "pay_url": pay_url,
+        "status_url": reverse("checkout:status", args=[session.public_id]) + query,
+        "embed": embed,
         "local": _local_context(next_action),
         "method": "card" if "card" in session.payment_method_types else _first_local(session),
         "methods": [
-            {"type": t, "name": LOCAL_NAMES.get(t, _("Card"))}
+            {
+                "type": t,
+                "name": LOCAL_NAMES.get(t, _("Card")),
+                "url": pay_url
+                if t == "card"
+                else pay_url + ("&" if query else "?") + urlencode({"method": t}),
+            }
             for t in session.payment_method_types
             if t == "card" or t in LOCAL_TYPES
         ],
         "banks": list(BANKS.items()),
+        "notice": "",
+        **_branding(session),
     }
     if intent is not None and intent.payment_method_id and context["local"]:
         context["method_name"] = LOCAL_NAMES.get(intent.payment_method.type, "")
+        if context["local"]["kind"] == "bank":
+            context["local"]["instructions"] = _va_steps(context["local"], context["total"])
+    if context["state"] == "pay" and _attempt_expired(session):
+        name = LOCAL_NAMES.get(intent.payment_method.type, "") if intent.payment_method_id else ""
+        context["notice"] = ATTEMPT_EXPIRED % {"method": name or _("this method")}
     context.update(extra)
     return context
 
 
 def _page(request, session: CheckoutSession, *, status: int = 200, partial: str = "", **extra):
     template = "checkout/page.html" + (f"#{partial}" if partial else "")
-    response = render(request, template, _context(session, **extra), status=status)
+    embed = getattr(request, "checkout_embed", None)
+    response = render(request, template, _context(session, embed, **extra), status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
 
-def _session_or_404(session_id: str) -> CheckoutSession:
+def _session_or_404(request, session_id: str) -> CheckoutSession:
     session = checkout_session_for_page(public_id=session_id)
     if session is None:
         raise Http404("No such checkout session")
+    request.checkout_embed = _embed_for(request, session)
     return checkout_session_expire_if_due(session=session)
+
+
+def _page_url(request, session: CheckoutSession) -> str:
+    embed = getattr(request, "checkout_embed", None)
+    return reverse("checkout:page", args=[session.public_id]) + (embed.query if embed else "")
 
 
 def _go(request, url: str) -> HttpResponse:
@@ -254,11 +396,14 @@ def _go(request, url: str) -> HttpResponse:
 # --- views ----------------------------------------------------------------------------
 
 
+@csrf_exempt  # see the module's docstring: _cross_site() instead of a cookie token
 @never_cache
 @checkout_csp
 @require_http_methods(["GET", "POST"])
 def page(request, session_id: str):
-    session = _session_or_404(session_id)
+    session = _session_or_404(request, session_id)
+    if request.method == "POST" and _cross_site(request):
+        return _page(request, session, status=403, form_error=CROSS_SITE)
     chosen = (request.POST if request.method == "POST" else request.GET).get("method", "")
     if chosen not in session.payment_method_types or chosen not in LOCAL_TYPES:
         chosen = ""
@@ -280,7 +425,7 @@ def _pay_local(request, session: CheckoutSession, method: str) -> HttpResponse:
     extra = {"method": method, "values": values}
     if session.status != CheckoutSessionStatus.OPEN:
         if request.htmx:
-            return _go(request, reverse("checkout:page", args=[session.public_id]))
+            return _go(request, _page_url(request, session))
         message = ALREADY_PAID if session.status == CheckoutSessionStatus.COMPLETE else EXPIRED
         return _page(request, session, status=409, partial=partial, form_error=message)
     if method == "ovo" and not values["phone"]:
@@ -291,7 +436,11 @@ def _pay_local(request, session: CheckoutSession, method: str) -> HttpResponse:
         return _page(request, session, status=400, partial=partial, errors=errors, **extra)
     try:
         session = checkout_session_pay_local(
-            session=session, method=method, phone=values["phone"], bank=values["bank"]
+            session=session,
+            method=method,
+            phone=values["phone"],
+            bank=values["bank"],
+            return_url=_absolute_url(request, session),
         )
     except CardError:
         session.refresh_from_db()
@@ -310,7 +459,7 @@ def _pay_local(request, session: CheckoutSession, method: str) -> HttpResponse:
         return _page(
             request, session, status=400, partial=partial, form_error=LOCAL_REFUSED, **extra
         )
-    return _go(request, reverse("checkout:page", args=[session.public_id]))
+    return _go(request, _page_url(request, session))
 
 
 def _field_errors(exc: CardError) -> dict:
@@ -336,7 +485,7 @@ def _pay(request, session: CheckoutSession) -> HttpResponse:
     if session.status != CheckoutSessionStatus.OPEN:
         # A complete session can never be paid again; an expired one takes nothing.
         if request.htmx:
-            return _go(request, reverse("checkout:page", args=[session.public_id]))
+            return _go(request, _page_url(request, session))
         message = ALREADY_PAID if session.status == CheckoutSessionStatus.COMPLETE else EXPIRED
         return _page(request, session, status=409, partial=partial, form_error=message)
     number = normalize_number(request.POST.get("number", ""))[:19]
@@ -373,6 +522,7 @@ def _pay(request, session: CheckoutSession) -> HttpResponse:
             cvc=cvc,
             name=values["name"],
             customer_ip=client_ip(request),
+            return_url=_authentication_return_url(request, session),
         )
     except CardError as exc:
         session.refresh_from_db()
@@ -400,7 +550,18 @@ def _pay(request, session: CheckoutSession) -> HttpResponse:
     if session.status == CheckoutSessionStatus.OPEN and intent.status == "requires_action":
         url = intent.next_action["redirect_to_url"]["url"]
         return _allow_form_redirect(_go(request, url), url)
-    return _go(request, reverse("checkout:page", args=[session.public_id]))
+    return _go(request, _page_url(request, session))
+
+
+def _absolute_url(request, session: CheckoutSession, suffix: str = "") -> str:
+    """The page's public URL (GATEWAY_BASE_URL), keeping embedded mode: where a bank's
+    3-D Secure page or an e-wallet app sends the customer back."""
+    embed = getattr(request, "checkout_embed", None)
+    return checkout_url(session) + suffix + (embed.query if embed else "")
+
+
+def _authentication_return_url(request, session: CheckoutSession) -> str:
+    return _absolute_url(request, session, "/return")
 
 
 def _decline_message(code: str | None, decline_code: str | None) -> str:
@@ -417,10 +578,10 @@ def status(request, session_id: str):
     """The processing state's fragment, polled every 2 s: the same fragment while the
     payment is being decided, then the browser moves on to the page (success, or the
     form with the reason)."""
-    session = checkout_session_sync(session=_session_or_404(session_id))
+    session = checkout_session_sync(session=_session_or_404(request, session_id))
     if _state(session) in ("processing", "local"):
         return _page(request, session, partial="status")
-    return _go(request, reverse("checkout:page", args=[session.public_id]))
+    return _go(request, _page_url(request, session))
 
 
 @never_cache
@@ -430,10 +591,39 @@ def authentication_return(request, session_id: str):
     """The customer is back from 3-D Secure (through payments' authentication_return,
     which asked the network for the result): success, processing, or the form with the
     reason the bank gave."""
-    session = checkout_session_sync(session=_session_or_404(session_id))
+    session = checkout_session_sync(session=_session_or_404(request, session_id))
     intent = session.payment_intent
     error = (intent.last_payment_error or {}) if intent is not None else {}
     if _state(session) == "pay" and error:
         message = _decline_message(error.get("code"), error.get("decline_code"))
         return _page(request, session, status=402, form_error=message)
-    return HttpResponseRedirect(reverse("checkout:page", args=[session.public_id]))
+    return HttpResponseRedirect(_page_url(request, session))
+
+
+# --- branding assets --------------------------------------------------------------------
+
+_YEAR = "public, max-age=31536000, immutable"
+
+
+@checkout_csp
+@require_GET
+def theme(request, color: str):
+    """/checkout/theme/<rrggbb>.css: a brand colour's custom properties. The URL is the
+    whole content, so it is cached for good; the page pins it with its integrity."""
+    response = HttpResponse(_theme(f"#{color}"), content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = _YEAR
+    return response
+
+
+@checkout_csp
+@require_GET
+def logo(request, digest: str):
+    """/checkout/logo/<sha256>.png: a merchant's logo, served from the gateway's origin
+    (re-encoded PNG, merchants.branding), addressed by its content."""
+    image = MerchantLogo.objects.filter(digest=digest).values_list("image", flat=True).first()
+    if image is None:
+        raise Http404("No such logo")
+    response = HttpResponse(bytes(image), content_type="image/png")
+    response["Cache-Control"] = _YEAR
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response

@@ -1,6 +1,8 @@
 """The sandbox's demo shop (/sandbox/shop): a merchant's page that takes payments through
-gateway.js, both ways a merchant integrates: redirectToCheckout (the hosted page) and its
-own card form (createPaymentMethod + confirmCardPayment). Its "server side" creates the
+gateway.js, every way a merchant integrates: redirectToCheckout (the hosted page),
+embedCheckout (the hosted page in a modal iframe, for an origin the demo merchant
+registered: `manage.py demo_merchant` registers the gateway's own) and its own card form
+(createPaymentMethod + confirmCardPayment). Its "server side" creates the
 checkout session and the payment intent for the demo merchant through the services, as a
 merchant's backend would through the API with its secret key."""
 
@@ -26,11 +28,14 @@ def _shop_url(request) -> str:
 
 
 def _with_gateway_origin(response):
-    """The shop calls the gateway's API from the browser: when the shop is served from
-    another origin than GATEWAY_BASE_URL (as a merchant's site is), connect-src needs it."""
+    """The shop calls the gateway's API from the browser and frames its checkout page: when
+    the shop is served from another origin than GATEWAY_BASE_URL (as a merchant's site
+    is), connect-src and frame-src need it."""
     parts = urlsplit(settings.GATEWAY_BASE_URL)
+    gateway = f"{parts.scheme}://{parts.netloc}"
     response._csp_config = {k: list(v) for k, v in settings.GATEWAY_CHECKOUT_CSP.items()}
-    response._csp_config["connect-src"].append(f"{parts.scheme}://{parts.netloc}")
+    response._csp_config["connect-src"].append(gateway)
+    response._csp_config["frame-src"] = ["'self'", gateway]
     return response
 
 
@@ -56,6 +61,9 @@ def shop(request):
         "paid": paid,
         "canceled": request.GET.get("canceled") == "1",
         "returned": returned,
+        "origin": f"{request.scheme}://{request.get_host()}",
+        "embeddable": f"{request.scheme}://{request.get_host()}"
+        in (demo.merchant.checkout_allowed_origins or []),
     }
     return _with_gateway_origin(render(request, "sandbox/shop.html", context))
 

@@ -3,6 +3,8 @@
  *   <script src="https://YOUR-GATEWAY/static/gateway.js"></script>
  *   const gateway = Gateway("pk_test_...");
  *   gateway.redirectToCheckout({ sessionId: "cs_..." });           // hosted checkout
+ *   gateway.embedCheckout({ sessionId: "cs_...",                    // the same page in a
+ *     onComplete: function (r) {}, onCancel: function (r) {} });     // modal on this page
  *   const { paymentMethod, error } = await gateway.createPaymentMethod({
  *     type: "card", card: { number, exp_month, exp_year, cvc } });  // the CVC is dropped
  *   const { paymentIntent, error } = await gateway.confirmCardPayment(clientSecret, {
@@ -13,6 +15,11 @@
  * the API's error object (type, code, decline_code, message, param), as Stripe.js does.
  * The publishable key can only tokenize cards and confirm an intent with its
  * client_secret; amounts are set by the merchant's server.
+ *
+ * embedCheckout needs this page's origin registered with the gateway (dashboard, Settings,
+ * "Checkout branding"): the checkout page may be framed only by registered origins, and it
+ * reports completion only to the origin that framed it. Messages are trusted only from the
+ * gateway's origin and from the modal's own frame.
  */
 (function (global) {
   "use strict";
@@ -102,6 +109,98 @@
       }
       return { paymentIntent: body };
     });
+  };
+
+  /* The hosted checkout in a modal dialog on this page. Focus stays in the dialog, Esc and
+     the close button close it (onCancel), the page behind is inert; onComplete({sessionId})
+     is called when the customer has paid. Returns {close()}, or {error}. */
+  Gateway.prototype.embedCheckout = function (options) {
+    options = options || {};
+    var id = options.sessionId;
+    if (!/^cs_[A-Za-z0-9]+$/.test(id || "")) {
+      return { error: { type: "invalid_request_error", message: "embedCheckout needs a sessionId (cs_...)." } };
+    }
+    var gatewayOrigin = new URL(this.base).origin;
+    var doc = global.document;
+    var opener = doc.activeElement;
+    var overlay = doc.createElement("div");
+    var dialog = doc.createElement("div");
+    var close = doc.createElement("button");
+    var frame = doc.createElement("iframe");
+    var first = doc.createElement("span");
+    var last = doc.createElement("span");
+    var inerted = [];
+    var done = false;
+
+    // Styles through the CSSOM: allowed under a strict style-src, unlike style attributes.
+    function css(el, styles) { Object.keys(styles).forEach(function (k) { el.style[k] = styles[k]; }); }
+    css(overlay, { position: "fixed", inset: "0", zIndex: "2147483000", display: "flex",
+      alignItems: "center", justifyContent: "center", background: "rgba(17, 24, 39, 0.6)", padding: "0" });
+    css(dialog, { position: "relative", width: "100%", maxWidth: "60rem", height: "100%",
+      maxHeight: "48rem", background: "#f3f4f6", borderRadius: "12px", overflow: "hidden",
+      boxShadow: "0 10px 40px rgba(0, 0, 0, 0.35)" });
+    css(close, { position: "absolute", top: "0.5rem", right: "0.5rem", width: "2.75rem",
+      height: "2.75rem", border: "0", borderRadius: "50%", background: "#fff", color: "#111827",
+      font: "700 1.5rem/1 system-ui, sans-serif", cursor: "pointer", zIndex: "1" });
+    css(frame, { display: "block", width: "100%", height: "100%", border: "0" });
+
+    dialog.setAttribute("role", "dialog");
+    dialog.setAttribute("aria-modal", "true");
+    dialog.setAttribute("aria-label", options.title || "Secure checkout");
+    close.type = "button";
+    close.textContent = "\u00d7";
+    close.setAttribute("aria-label", options.closeLabel || "Close checkout");
+    frame.title = options.title || "Secure checkout";
+    frame.src = this.base + "/checkout/" + encodeURIComponent(id) +
+      "?embedded=1&origin=" + encodeURIComponent(global.location.origin);
+    frame.setAttribute("allow", "clipboard-write");
+    first.tabIndex = 0;
+    last.tabIndex = 0;
+    dialog.appendChild(first);
+    dialog.appendChild(close);
+    dialog.appendChild(frame);
+    dialog.appendChild(last);
+    overlay.appendChild(dialog);
+
+    // Focus trap: Tab past the frame comes back to the close button, Shift+Tab before the
+    // close button goes to the frame.
+    first.addEventListener("focus", function () { frame.focus(); });
+    last.addEventListener("focus", function () { close.focus(); });
+
+    function finish(callback) {
+      if (done) return;
+      done = true;
+      global.removeEventListener("message", onMessage);
+      doc.removeEventListener("keydown", onKey, true);
+      inerted.forEach(function (el) { el.inert = false; });
+      doc.documentElement.style.overflow = previousOverflow;
+      if (overlay.parentNode) overlay.parentNode.removeChild(overlay);
+      if (opener && opener.focus) opener.focus();
+      if (typeof callback === "function") callback({ sessionId: id });
+    }
+    function onMessage(event) {
+      // Only the gateway's page in our own frame is believed.
+      if (event.origin !== gatewayOrigin || event.source !== frame.contentWindow) return;
+      var data = event.data;
+      if (!data || data.source !== "gateway-checkout" || data.sessionId !== id) return;
+      if (data.type === "complete") finish(options.onComplete);
+      else if (data.type === "cancel" || data.type === "close") finish(options.onCancel);
+    }
+    function onKey(event) {
+      if (event.key === "Escape") { event.preventDefault(); finish(options.onCancel); }
+    }
+    close.addEventListener("click", function () { finish(options.onCancel); });
+    global.addEventListener("message", onMessage);
+    doc.addEventListener("keydown", onKey, true);
+
+    var previousOverflow = doc.documentElement.style.overflow;
+    doc.documentElement.style.overflow = "hidden";
+    Array.prototype.forEach.call(doc.body.children, function (el) {
+      if (!el.inert) { el.inert = true; inerted.push(el); }
+    });
+    doc.body.appendChild(overlay);
+    frame.focus();
+    return { close: function () { finish(options.onCancel); }, frame: frame };
   };
 
   global.Gateway = Gateway;

@@ -209,8 +209,19 @@ def _locked(session_pk: int) -> CheckoutSession:
     return CheckoutSession.objects.select_related("merchant", "payment_intent").get(pk=session_pk)
 
 
+def _attempt_expired(intent: PaymentIntent | None) -> bool:
+    return (
+        intent is not None
+        and intent.status == PaymentIntentStatus.CANCELED
+        and intent.cancellation_reason == "expired"
+    )
+
+
 def _intent_for_payment(session: CheckoutSession, *, now: datetime) -> PaymentIntent:
-    """The session's PaymentIntent, created on the first attempt (once, under the lock)."""
+    """The session's PaymentIntent, created on the first attempt (once, under the lock),
+    and again after a local payment's time ran out (the expired intent is canceled, a
+    final state: it can never be paid, so the session is still paid at most once, by its
+    one live intent). A card decline keeps the intent (requires_payment_method)."""
     with transaction.atomic():
         session = _locked(session.pk)
         if session.status != Status.OPEN:
@@ -219,7 +230,7 @@ def _intent_for_payment(session: CheckoutSession, *, now: datetime) -> PaymentIn
             )
         if session.expires_at <= now:
             raise CheckoutSessionClosedError("This Checkout Session has expired.")
-        if session.payment_intent is None:
+        if session.payment_intent is None or _attempt_expired(session.payment_intent):
             session.payment_intent = payment_intent_create(
                 merchant=session.merchant,
                 livemode=session.livemode,
@@ -245,6 +256,7 @@ def checkout_session_pay_card(
     cvc: str,
     name: str = "",
     customer_ip: str | None = None,
+    return_url: str | None = None,
     now: datetime | None = None,
 ) -> CheckoutSession:
     """Pay the session by card: confirm its PaymentIntent with the card (checked again on the
@@ -255,7 +267,8 @@ def checkout_session_pay_card(
     Raises CardError on a decline (the intent is back in requires_payment_method and another
     card may be tried), CheckoutSessionClosedError when the session is complete or expired,
     PaymentInProgressError while an attempt is still being decided. The CVC lives only in
-    this call (and the confirm's) memory.
+    this call (and the confirm's) memory. `return_url` is where 3-D Secure sends the
+    customer back (the page's /return by default).
     """
     now = now or timezone.now()
     intent = _intent_for_payment(session, now=now)
@@ -276,7 +289,7 @@ def checkout_session_pay_card(
                 "card": card,
                 "billing_details": {"name": name} if name else {},
             },
-            return_url=_return_url(session),
+            return_url=return_url or _return_url(session),
             customer_ip=customer_ip,
         )
     except StateConflictError:
@@ -293,6 +306,7 @@ def checkout_session_pay_local(
     method: str,
     phone: str = "",
     bank: str = "",
+    return_url: str | None = None,
     now: datetime | None = None,
 ) -> CheckoutSession:
     """Pay the session with a local method (e-wallet, OVO push, virtual account, QRIS):
@@ -300,7 +314,11 @@ def checkout_session_pay_local(
     shows; the provider's callback (or the poller) then succeeds it and the page's status
     poll completes the session. Raises InvalidRequestError for a method the session does not
     take or a bad phone/bank, CardError when the provider refuses, and the same state errors
-    as checkout_session_pay_card."""
+    as checkout_session_pay_card. `return_url` is where the e-wallet app sends the customer
+    back (the page by default).
+
+    After a local payment's time ran out (its intent canceled as expired) the customer may
+    try again: the next attempt gets a new PaymentIntent (_intent_for_payment)."""
     from payments.services.local_methods import local_payment_confirm
 
     now = now or timezone.now()
@@ -322,7 +340,9 @@ def checkout_session_pay_local(
         data["bank_transfer"] = {"bank": bank}
     try:
         local_payment_confirm(
-            intent=intent, payment_method_data=data, return_url=checkout_url(session)
+            intent=intent,
+            payment_method_data=data,
+            return_url=return_url or checkout_url(session),
         )
     except StateConflictError:
         raise PaymentInProgressError(

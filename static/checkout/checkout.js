@@ -116,10 +116,40 @@
   function startLocal() {
     var copy = document.querySelectorAll("button[data-copy]");
     for (var i = 0; i < copy.length; i++) if (navigator.clipboard) copy[i].hidden = false;
-    if (document.getElementById("countdown")) { tick(); setInterval(tick, 1000); }
+    if (document.getElementById("countdown")) {
+      tick();
+      setInterval(tick, 1000);
+      document.getElementById("time-left").hidden = false;
+    }
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", startLocal);
-  else startLocal();
+  // Embedded mode (gateway.js embedCheckout): tell the parent page that the payment is
+  // complete or that the customer left. The target is the one origin the gateway checked
+  // against the merchant's registered origins (never to any origin): a page of another origin
+  // framing this one gets nothing.
+  function tell(type) {
+    var body = document.body;
+    window.parent.postMessage(
+      { source: "gateway-checkout", type: type, sessionId: body.dataset.session },
+      body.dataset.parentOrigin
+    );
+  }
+  function startEmbedded() {
+    var body = document.body;
+    if (!body.dataset.parentOrigin || window.parent === window) return;
+    if (body.dataset.state === "complete") tell("complete");
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest("a[data-embed-cancel]");
+      if (!link) return;
+      event.preventDefault();
+      tell("cancel");
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") tell("close");
+    });
+  }
+  function start() { startLocal(); startEmbedded(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 
   // After a swap, put the keyboard on the first field the server refused, or the message.
   document.addEventListener("htmx:afterSwap", function (event) {

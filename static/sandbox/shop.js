@@ -14,6 +14,26 @@
         .then(function (result) { if (result && result.error) alert(result.error.message); });
     });
 
+    var embed = document.getElementById("embed-button");
+    var embedStatus = document.getElementById("embed-status");
+    if (embed) embed.addEventListener("click", function () {
+      embedStatus.textContent = "";
+      fetch(shop.dataset.sessionUrl, { method: "POST", headers: headers, credentials: "same-origin" })
+        .then(function (response) { return response.json(); })
+        .then(function (session) {
+          var result = gateway.embedCheckout({
+            sessionId: session.id,
+            onComplete: function (done) {
+              // Paid: the shop's server looks the session up before it thanks the customer.
+              embedStatus.textContent = "Payment complete: checkout session " + done.sessionId + ".";
+              location.assign(location.pathname + "?session_id=" + encodeURIComponent(done.sessionId));
+            },
+            onCancel: function () { embedStatus.textContent = "Checkout closed: nothing was charged."; }
+          });
+          if (result.error) embedStatus.textContent = result.error.message;
+        });
+    });
+
     var form = document.getElementById("own-form");
     var error = document.getElementById("own-error");
     var status = document.getElementById("own-status");

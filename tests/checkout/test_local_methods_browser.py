@@ -7,6 +7,8 @@ import pytest
 from django.core.cache import cache
 from playwright.sync_api import expect
 
+from payments.models import PaymentIntent
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LOCAL = ["card", "gopay", "ovo", "dana", "shopeepay", "qris", "bank_transfer"]
@@ -112,19 +114,36 @@ def test_qris_shows_the_code_with_a_countdown_and_completes_when_scanned(
     expect_paid_by_itself(page, session)
 
 
-def test_a_wallet_payment_left_to_expire_shows_the_expired_page(page, live_server, session):
+def test_a_wallet_payment_left_to_expire_lets_the_customer_pay_another_way(
+    page, live_server, session
+):
     open_tab(page, live_server, session, "DANA")
     page.click("#local-pay-button")
     link = page.locator("#open-app").get_attribute("href")
     wallet = page.context.new_page()
     wallet.goto(link)
     wallet.click("text=Let it expire")
-    expect(page.locator("#outcome")).to_contain_text(
-        "This checkout page has expired", timeout=20_000
+    expect(page.locator("#attempt-expired")).to_have_text(
+        "The time to pay with DANA ran out and nothing was charged. "
+        "Choose a payment method to try again.",
+        timeout=20_000,
     )
     session.refresh_from_db()
-    assert session.payment_status == "unpaid"
-    assert session.payment_intent.status == "canceled"
+    assert session.status == "open" and session.payment_status == "unpaid"
+    expired = session.payment_intent
+    assert (expired.status, expired.cancellation_reason) == ("canceled", "expired")
+    # Another attempt is another PaymentIntent of the same session.
+    page.click("#tab-gopay")
+    page.click("#local-pay-button")
+    expect(page.locator("#qr-code")).to_be_visible()
+    wallet.goto(page.locator("#open-app").get_attribute("href"))
+    wallet.click("text=Approve payment")
+    expect_paid_by_itself(page, session)
+    assert session.payment_intent_id != expired.pk
+    assert session.payment_intent.status == "succeeded"
+    expired.refresh_from_db()
+    assert expired.status == "canceled"
+    assert PaymentIntent.objects.filter(metadata__checkout_session=session.public_id).count() == 2
 
 
 def test_ovo_asks_for_the_phone_then_waits_for_the_approval(page, live_server, session):
@@ -137,6 +156,12 @@ def test_ovo_asks_for_the_phone_then_waits_for_the_approval(page, live_server, s
     expect(page.locator("#pay-title")).to_have_text("Approve in your OVO app")
     expect(page.locator("#local-payment")).to_contain_text("+62812****7890")
     expect(page.locator("#payment-status")).to_contain_text("Waiting for your payment")
+    # The push must be approved within a minute: the page counts it down.
+    expect(page.locator("#expiry")).to_contain_text("Approve before")
+    expect(page.locator("#countdown")).to_have_text(re.compile(r"^(1:00|0:[0-5]\d)$"))
+    first = page.locator("#countdown").inner_text()
+    page.wait_for_timeout(1500)
+    assert page.locator("#countdown").inner_text() != first
 
 
 def test_the_local_methods_speak_indonesian(client, session):
@@ -152,6 +177,11 @@ def test_the_local_methods_speak_indonesian(client, session):
     assert "Transfer ke virtual account BNI" in waiting
     assert "Nomor virtual account" in waiting
     assert "Menunggu pembayaran Anda." in waiting
+    assert "Buka mobile banking atau internet banking BNI, atau datangi ATM." in waiting
+    assert "Pilih Transfer &gt; Virtual Account Billing." in waiting
+    assert "Pastikan jumlahnya tepat Rp65.000 dan namanya Toko Kopi, lalu konfirmasi." in waiting
+    assert "Bayar sebelum batas waktu" in waiting
+    assert "Open BNI" not in waiting
 
 
 def test_the_sessions_api_takes_local_methods_in_rupiah_only(api_client):

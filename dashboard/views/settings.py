@@ -1,6 +1,8 @@
-"""Settings: the business profile and payout schedule (owners and admins; the schedule
-with two-factor, like payouts) and the pricing plan, read-only."""
+"""Settings: the business profile, checkout branding (logo, colour, the origins that may
+embed the checkout page) and payout schedule (owners and admins; the schedule with
+two-factor, like payouts) and the pricing plan, read-only."""
 
+import re
 import zoneinfo
 
 from django import forms
@@ -12,6 +14,13 @@ from django.views.decorators.http import require_POST
 from core.money import supported_currencies
 from dashboard.access import audit, dashboard_view
 from dashboard.views.common import render_page
+from merchants.branding import (
+    LOGO_MAX_BYTES,
+    brand_color_clean,
+    checkout_origins_clean,
+    logo_process,
+    merchant_branding_update,
+)
 from merchants.models import PricingRate
 from merchants.pricing import pricing_plan_of
 from merchants.services import merchant_settings_update
@@ -41,6 +50,37 @@ class PayoutScheduleForm(forms.Form):
     payouts_automatic = forms.BooleanField(required=False, label="Automatic payouts")
 
 
+class BrandingForm(forms.Form):
+    brand_color = forms.CharField(required=False, max_length=7, label="Brand colour")
+    logo = forms.FileField(required=False, label="Logo")
+    remove_logo = forms.BooleanField(required=False, label="Remove the logo")
+    checkout_allowed_origins = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea, label="Embedding origins"
+    )
+
+    def clean_brand_color(self) -> str:
+        return brand_color_clean(self.cleaned_data["brand_color"])
+
+    def clean_logo(self):
+        upload = self.cleaned_data.get("logo")
+        if not upload:
+            return None
+        # Read no more than the limit (+1 to tell that it is over): the check is on bytes.
+        return logo_process(upload.read(LOGO_MAX_BYTES + 1))
+
+    def clean_checkout_allowed_origins(self) -> list[str]:
+        return checkout_origins_clean(
+            re.split(r"[\s,]+", self.cleaned_data["checkout_allowed_origins"])
+        )
+
+
+def _branding_initial(merchant) -> dict:
+    return {
+        "brand_color": merchant.brand_color,
+        "checkout_allowed_origins": "\n".join(merchant.checkout_allowed_origins or []),
+    }
+
+
 def _context(request: HttpRequest, **extra) -> dict:
     m = request.dashboard.merchant
     plan = pricing_plan_of(m)
@@ -61,6 +101,7 @@ def _context(request: HttpRequest, **extra) -> dict:
                 "payouts_automatic": m.payouts_automatic,
             }
         ),
+        "branding_form": BrandingForm(initial=_branding_initial(m)),
         "plan": plan,
         "rates": list(
             PricingRate.objects.filter(plan=plan).order_by("payment_method_type", "currency")
@@ -105,3 +146,38 @@ def settings_profile(request: HttpRequest) -> HttpResponse:
 def settings_payout_schedule(request: HttpRequest) -> HttpResponse:
     form = PayoutScheduleForm(request.POST)
     return _saved(request, "schedule_form", form, "settings.payout_schedule", "schedule")
+
+
+@require_POST
+@dashboard_view("settings.manage")
+def settings_branding(request: HttpRequest) -> HttpResponse:
+    """The hosted checkout's logo and colour, and the origins allowed to embed it."""
+    d = request.dashboard
+    form = BrandingForm(request.POST, request.FILES)
+    if not form.is_valid():
+        context = _context(request, branding_form=form, branding_error="Check the form.")
+        return render_page(
+            request, "dashboard/settings.html", context, partial="branding", status=400
+        )
+    data = form.cleaned_data
+    changes = {
+        "brand_color": data["brand_color"],
+        "checkout_allowed_origins": data["checkout_allowed_origins"],
+    }
+    if data["logo"] is not None:
+        changes["logo"] = data["logo"]
+    elif data["remove_logo"]:
+        changes["logo"] = None
+    changed = merchant_branding_update(merchant=d.merchant, **changes)
+    if changed:
+        audit(request, "settings.checkout_branding", d.merchant.public_id, **changed)
+    notice = "Saved." if changed else "Nothing changed."
+    if not request.htmx:
+        messages.success(request, notice)
+        return redirect("dashboard:settings")
+    context = _context(
+        request,
+        branding_form=BrandingForm(initial=_branding_initial(d.merchant)),
+        branding_notice=notice,
+    )
+    return render_page(request, "dashboard/settings.html", context, partial="branding")

@@ -1,11 +1,16 @@
-"""Settings: business profile, payout schedule (owners and admins; two-factor for the
-schedule), the pricing plan read-only; audit log, CSRF and a fixed query count."""
+"""Settings: business profile, checkout branding, payout schedule (owners and admins;
+two-factor for the schedule), the pricing plan read-only; audit log, CSRF and a fixed
+query count."""
+
+import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from PIL import Image
 
-from merchants.models import AuditEvent, Merchant, PricingPlan, PricingRate
+from merchants.models import AuditEvent, Merchant, MerchantLogo, PricingPlan, PricingRate
 
 PROFILE = {
     "name": "Toko Kopi Baru",
@@ -112,3 +117,127 @@ def test_the_settings_page_makes_a_fixed_number_of_queries(
     merchant.save(update_fields=["pricing_plan"])
     with django_assert_num_queries(8):  # its own plan instead of the default one
         dashboard_client.get(url)
+
+
+# --- checkout branding (issue #7) ---------------------------------------------------------
+
+
+def _png(size=(400, 100), color=(15, 118, 110, 255)) -> SimpleUploadedFile:
+    out = io.BytesIO()
+    Image.new("RGBA", size, color).save(out, format="PNG")
+    return SimpleUploadedFile("logo.png", out.getvalue(), content_type="image/png")
+
+
+BRANDING = {
+    "brand_color": "#0F766E",
+    "checkout_allowed_origins": "https://shop.example\nhttps://www.shop.example/ http://localhost:3000",
+}
+
+
+def test_the_owner_brands_the_checkout_and_registers_embedding_origins(dashboard_client, merchant):
+    response = dashboard_client.post(
+        reverse("dashboard:settings-branding"),
+        {**BRANDING, "logo": _png()},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith('<form class="panel" id="branding"')
+    assert 'id="branding-notice">Saved.' in body
+    merchant.refresh_from_db()
+    assert merchant.brand_color == "#0f766e"
+    assert merchant.checkout_allowed_origins == [
+        "https://shop.example",
+        "https://www.shop.example",
+        "http://localhost:3000",
+    ]
+    assert f'src="/checkout/logo/{merchant.logo_digest}.png"' in body
+    logo = dashboard_client.get(f"/checkout/logo/{merchant.logo_digest}.png")
+    assert Image.open(io.BytesIO(logo.content)).size == (384, 96)
+    event = AuditEvent.objects.get(action="settings.checkout_branding")
+    assert event.data["brand_color"] == ["", "#0f766e"]
+    assert event.data["logo"] == [None, merchant.logo_digest]
+    assert event.data["checkout_allowed_origins"][1][0] == "https://shop.example"
+    # The page shows what is saved.
+    page = dashboard_client.get(reverse("dashboard:settings")).content.decode()
+    assert 'value="#0f766e"' in page and "https://www.shop.example\nhttp://localhost:3000" in page
+
+
+def test_the_logo_can_be_removed(dashboard_client, merchant):
+    dashboard_client.post(reverse("dashboard:settings-branding"), {"logo": _png()})
+    merchant.refresh_from_db()
+    assert merchant.logo_digest
+    response = dashboard_client.post(
+        reverse("dashboard:settings-branding"), {"remove_logo": "on", "brand_color": ""}
+    )
+    assert response.status_code == 302
+    merchant.refresh_from_db()
+    assert merchant.logo_digest == "" and not MerchantLogo.objects.exists()
+    assert AuditEvent.objects.filter(action="settings.checkout_branding").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("brand_color", "teal", "Enter the colour as #rrggbb"),
+        ("checkout_allowed_origins", "http://shop.example", "must use https"),
+        ("checkout_allowed_origins", "https://shop.example/cart", "is not an origin"),
+        (
+            "logo",
+            SimpleUploadedFile("logo.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
+            "Upload the logo as a PNG, JPEG or WebP image.",
+        ),
+        (
+            "logo",
+            SimpleUploadedFile("big.png", b"\x89PNG" + b"\x00" * 300_000),
+            "upload one of at most 256 KB",
+        ),
+    ],
+)
+def test_bad_branding_is_refused_with_the_reason_and_changes_nothing(
+    dashboard_client, merchant, field, value, message
+):
+    response = dashboard_client.post(
+        reverse("dashboard:settings-branding"),
+        {**BRANDING, field: value},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    merchant.refresh_from_db()
+    assert (merchant.brand_color, merchant.checkout_allowed_origins, merchant.logo_digest) == (
+        "",
+        [],
+        "",
+    )
+    assert not AuditEvent.objects.filter(action="settings.checkout_branding").exists()
+
+
+@pytest.mark.parametrize("role", ["developer", "analyst", "viewer"])
+def test_only_owners_and_admins_change_the_checkout_branding(client_as, role, merchant):
+    c = client_as(role)
+    body = c.get(reverse("dashboard:settings")).content.decode()
+    assert "Checkout branding" in body and 'id="branding-save"' not in body
+    response = c.post(reverse("dashboard:settings-branding"), {**BRANDING, "logo": _png()})
+    assert response.status_code == 403
+    merchant.refresh_from_db()
+    assert (merchant.brand_color, merchant.checkout_allowed_origins, merchant.logo_digest) == (
+        "",
+        [],
+        "",
+    )
+
+
+def test_an_admin_changes_the_checkout_branding(client_as, merchant):
+    response = client_as("admin").post(reverse("dashboard:settings-branding"), BRANDING)
+    assert response.status_code == 302
+    merchant.refresh_from_db()
+    assert merchant.brand_color == "#0f766e"
+    assert AuditEvent.objects.get(action="settings.checkout_branding").actor_role == "admin"
+
+
+def test_the_branding_form_needs_the_csrf_token(owner, merchant):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(owner)
+    assert strict.post(reverse("dashboard:settings-branding"), BRANDING).status_code == 403
+    assert Merchant.objects.get(pk=merchant.pk).brand_color == ""

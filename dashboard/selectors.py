@@ -5,9 +5,11 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 
+from core.models import APIRequestLog
 from merchants.models import Merchant
 from payments.models import PaymentIntent
 from payments.selectors.payments import payment_intent_list
+from webhooks.models import Event
 
 
 @dataclass(frozen=True)
@@ -77,25 +79,39 @@ class Page:
 
 
 def keyset_page(
-    rows: QuerySet, *, size: int, after: str = "", before: str = "", scope: QuerySet
+    rows: QuerySet,
+    *,
+    size: int,
+    after: str = "",
+    before: str = "",
+    scope: QuerySet,
+    key: str = "public_id",
 ) -> Page:
-    """A page of `rows` (ordered -created_at, -id) after or before the row with that public
-    id: the cost of page 1000 is the cost of page 1, and two queries at most."""
+    """A page of `rows` (ordered -created_at, -id) after or before the row whose `key`
+    (its public id, or "id" for rows without one) is that cursor: the cost of page 1000 is
+    the cost of page 1, and two queries at most."""
     cursor = None
-    if after or before:
-        cursor = scope.filter(public_id=after or before).values("created_at", "id").first()
+    wanted = after or before
+    if key == "id" and not wanted.isdigit():
+        wanted = ""
+    if wanted:
+        cursor = scope.filter(**{key: wanted}).values("created_at", "id").first()
+
+    def cur(row) -> str:
+        return str(getattr(row, key))
+
     if cursor is None:
         found = list(rows[: size + 1])
         return Page(
-            rows=found[:size], next_cursor=found[size - 1].public_id if len(found) > size else None
+            rows=found[:size], next_cursor=cur(found[size - 1]) if len(found) > size else None
         )
     at, pk = cursor["created_at"], cursor["id"]
     if after:
         found = list(rows.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=pk))[: size + 1])
         return Page(
             rows=found[:size],
-            next_cursor=found[size - 1].public_id if len(found) > size else None,
-            prev_cursor=found[0].public_id if found else None,
+            next_cursor=cur(found[size - 1]) if len(found) > size else None,
+            prev_cursor=cur(found[0]) if found else None,
         )
     found = list(
         rows.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=pk)).order_by(
@@ -106,6 +122,45 @@ def keyset_page(
     found = list(reversed(found[:size]))
     return Page(
         rows=found,
-        next_cursor=found[-1].public_id if found else None,
-        prev_cursor=found[0].public_id if has_newer and found else None,
+        next_cursor=cur(found[-1]) if found else None,
+        prev_cursor=cur(found[0]) if has_newer and found else None,
     )
+
+
+@dataclass(frozen=True)
+class RequestLogFilters:
+    status_class: str = ""  # "2xx", "4xx", "5xx"
+    method: str = ""
+    path: str = ""  # contains
+    idempotency_key: str = ""
+
+
+STATUS_CLASSES = {"2xx": (200, 300), "3xx": (300, 400), "4xx": (400, 500), "5xx": (500, 600)}
+
+
+def api_request_log_search(
+    *, merchant: Merchant, livemode: bool, filters: RequestLogFilters
+) -> QuerySet[APIRequestLog]:
+    """The API requests of one merchant and mode matching `filters`, newest first."""
+    rows = APIRequestLog.objects.filter(account=merchant.public_id, livemode=livemode)
+    f = filters
+    if f.status_class in STATUS_CLASSES:
+        low, high = STATUS_CLASSES[f.status_class]
+        rows = rows.filter(status__gte=low, status__lt=high)
+    if f.method:
+        rows = rows.filter(method=f.method.upper())
+    if f.path:
+        rows = rows.filter(path__contains=f.path)
+    if f.idempotency_key:
+        rows = rows.filter(idempotency_key=f.idempotency_key)
+    return rows.order_by("-created_at", "-id")
+
+
+def event_search(*, merchant: Merchant, livemode: bool, type: str = "") -> QuerySet[Event]:
+    """The events of one merchant and mode, newest first; `type` may be "payment_intent.*"."""
+    rows = Event.objects.filter(merchant=merchant, livemode=livemode)
+    if type.endswith(".*"):
+        rows = rows.filter(type__startswith=type[:-1])
+    elif type:
+        rows = rows.filter(type=type)
+    return rows.only("public_id", "type", "object_id", "created_at").order_by("-created_at", "-id")

@@ -122,10 +122,11 @@ def refund_create(
                     param="amount",
                 )
         local_refunds.refund_check(charge=charge, amount=value, destination=destination)
-        Charge.objects.filter(pk=charge.pk).update(
-            amount_refunded=F("amount_refunded") + value, version=F("version") + 1
-        )
-        charge.refresh_from_db(fields=["amount_refunded", "version"])
+        # Under the charge's row lock, so a plain read-modify-write is safe; the database's
+        # amount_refunded <= amount_captured constraint stands behind it.
+        charge.amount_refunded += value
+        charge.version += 1
+        charge.save(update_fields=["amount_refunded", "version", "updated_at"])
         refund = Refund.objects.create(
             merchant=charge.merchant,
             livemode=charge.livemode,

@@ -245,7 +245,7 @@ def ledger_post_refund(
         .first()
     )
     returned = 0
-    plan = pricing_plan_of(merchant)
+    plan = pricing_plan_of(merchant) if charge is not None and charge.fee else None
     if charge is not None and plan is not None and plan.refund_returns_fee and charge.fee:
         before = charge.children.aggregate(refunded=Sum("amount"), fees=Sum("fee"))
         refunded_after = -(before["refunded"] or 0) + amount

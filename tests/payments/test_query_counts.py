@@ -37,7 +37,7 @@ EXPECTED = {
     "retrieve": 2,
     "list": 2,
     "capture": 30,
-    "refund": 33,
+    "refund": 32,
 }
 
 

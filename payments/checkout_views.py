@@ -548,6 +548,11 @@ def _pay(request, session: CheckoutSession) -> HttpResponse:
         )
     intent = session.payment_intent
     if session.status == CheckoutSessionStatus.OPEN and intent.status == "requires_action":
+        if getattr(request, "checkout_embed", None) is not None:
+            # In a frame the bank's page opens in the whole window (from the customer's
+            # click on "Continue to your bank": browsers let a frame do that only then);
+            # it sends the customer back to this page, embedded mode kept in its URL.
+            return _go(request, _page_url(request, session))
         url = intent.next_action["redirect_to_url"]["url"]
         return _allow_form_redirect(_go(request, url), url)
     return _go(request, _page_url(request, session))

@@ -135,7 +135,14 @@
   }
   function startEmbedded() {
     var body = document.body;
-    if (!body.dataset.parentOrigin || window.parent === window) return;
+    if (!body.dataset.parentOrigin) return;
+    if (window.parent === window) {
+      // Back from the bank's page in the whole window: no parent to tell, so go on to the
+      // shop as the ordinary page does.
+      var back = document.getElementById("return-link");
+      if (back && body.dataset.state === "complete") setTimeout(function () { location.assign(back.href); }, 3000);
+      return;
+    }
     if (body.dataset.state === "complete") tell("complete");
     document.addEventListener("click", function (event) {
       var link = event.target.closest && event.target.closest("a[data-embed-cancel]");

@@ -2,6 +2,7 @@
 merchant's registered origins, reports completion by postMessage only to the origin that
 framed it, and takes payments inside a cross-site iframe (no cookies there)."""
 
+import io
 import re
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -9,6 +10,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.core.management import call_command
 from django.test import Client
 from playwright.sync_api import expect
 
@@ -128,10 +130,16 @@ def test_a_post_from_another_site_is_refused_and_charges_nothing(client, make_se
     assert session.status == "open" and session.payment_intent is None
 
 
-def test_the_3d_secure_return_keeps_the_page_embedded(client, make_session, registered):
+def test_3d_secure_opens_the_banks_page_in_the_whole_window_and_comes_back_embedded(
+    client, make_session, registered
+):
     session = make_session()
     response = client.post(_embedded(session), {**CARD, "number": "4000 0027 6000 3184"})
     assert response.status_code == 303
+    assert response.headers["Location"] == _embedded(session)  # not the bank, in the frame
+    html = client.get(response.headers["Location"]).content.decode()
+    link = re.search(r'<a class="button" id="action-link" href="([^"]+)" target="_top">', html)
+    assert link and "/sandbox/3ds/" in link.group(1)
     session.refresh_from_db()
     assert session.payment_intent.return_url == (
         f"{django_settings.GATEWAY_BASE_URL}/checkout/{session.public_id}/return"
@@ -139,6 +147,17 @@ def test_the_3d_secure_return_keeps_the_page_embedded(client, make_session, regi
     )
     back = client.get(f"/checkout/{session.public_id}/return?embedded=1&origin={quote(SHOP)}")
     assert back.headers["Location"] == _embedded(session)
+
+
+def test_demo_merchant_registers_the_sandbox_shops_origins(db, settings):
+    settings.GATEWAY_BASE_URL = "https://gateway.example"
+    call_command("demo_merchant", "--json", "--port", "8123", stdout=io.StringIO())
+    call_command("demo_merchant", "--json", "--port", "8123", stdout=io.StringIO())
+    assert demo_merchant_ensure().merchant.checkout_allowed_origins == [
+        "https://gateway.example",
+        "http://127.0.0.1:8123",
+        "http://localhost:8123",
+    ]
 
 
 def test_the_page_never_posts_a_message_to_any_origin():
@@ -312,3 +331,24 @@ def test_an_unregistered_shop_cannot_frame_checkout(page, live_server, settings)
     expect(page.frame_locator("iframe[title='refused']").locator("#total")).to_have_count(0)
     page.wait_for_timeout(500)
     assert responses and "frame-ancestors 'none'" in responses[0].headers["content-security-policy"]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_an_embedded_3d_secure_payment_goes_to_the_bank_and_back_to_the_shop(
+    page, live_server, shop
+):
+    page.goto(f"{shop}/sandbox/shop")
+    page.click("#embed-button")
+    frame = page.frame_locator("iframe[title='Secure checkout']")
+    frame.locator("#number").fill("4000 0027 6000 3184")
+    frame.locator("#exp").fill("12 / 34")
+    frame.locator("#cvc").fill("123")
+    frame.locator("#pay-button").click()
+    frame.locator("#action-link").click()
+    page.wait_for_url(re.compile(r"/sandbox/3ds/"))
+    page.click("text=Complete authentication")
+    expect(page.locator("#outcome")).to_contain_text("Payment successful")
+    session = CheckoutSession.objects.get()
+    page.wait_for_url(f"{shop}/sandbox/shop?session_id={session.public_id}", timeout=15_000)
+    expect(page.locator("#shop-result")).to_contain_text("is complete")

@@ -597,7 +597,9 @@ def main() -> int:
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--quick", action="store_true", help="5 s steps, for a smoke run")
     parser.add_argument(
-        "--skip-parts", default="", help="comma list: lighthouse,webhooks,settlement"
+        "--skip-parts",
+        default="",
+        help="comma list: lighthouse,webhooks,settlement,dashboard",
     )
     args = parser.parse_args()
     seconds = 5 if args.quick else args.seconds
@@ -687,10 +689,12 @@ def main() -> int:
     sizes = {
         "webhooks": ["--deliveries", "1000" if args.quick else "5000"],
         "settlement": ["--transactions", "100000", "--merchants", "100"] if args.quick else [],
+        "dashboard": ["--payments", "100000", "--runs", "5" if args.quick else "15"],
     }
     for part, script_name in (
         ("webhooks", "bench_webhooks.py"),
         ("settlement", "bench_settlement.py"),
+        ("dashboard", "bench_dashboard.py"),
     ):
         path = ROOT / "scripts" / script_name
         if part in skip or not path.exists():
@@ -747,6 +751,19 @@ def print_table(results: dict) -> None:
     for part in ("checkout_lighthouse", "webhooks", "settlement"):
         if part in results:
             print(f"{part}: {json.dumps(results[part])}")
+    dashboard = results.get("dashboard", {})
+    if "pages" in dashboard:
+        pages = ", ".join(
+            f"{name} {p['median_ms']}/{p['p95_ms']} ms {p['queries']} queries"
+            for name, p in dashboard["pages"].items()
+        )
+        verdict = "all under" if dashboard["all_under_budget"] else "NOT all under"
+        print(
+            f"dashboard pages with {dashboard['payments']:,} payments (median/p95): {pages}; "
+            f"{verdict} {dashboard['budget_ms']} ms"
+        )
+    elif dashboard:
+        print(f"dashboard: {json.dumps(dashboard)}")
 
 
 def _triple(ep: dict) -> str:

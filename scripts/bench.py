@@ -129,6 +129,65 @@ def wait_ready(timeout: float = 60) -> None:
     raise RuntimeError("the gateway did not become ready")
 
 
+# --- where the CPU goes ---------------------------------------------------------------------
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:  # the fields after "(comm)", which may itself hold spaces
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = _stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK if fields else 0.0
+
+
+def _process_tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat_fields(int(entry.name))):
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
+class CpuMeter:
+    """CPU time of each part of the system under load: gunicorn and its workers, the
+    Celery worker, the PostgreSQL backends of the bench database, and this process (the
+    load generator). Read from /proc before and after a load step, per process, so that
+    processes born during the step count from zero."""
+
+    def __init__(self, *, groups: dict[str, int], database_url: str):
+        self.groups, self.database_url = groups, database_url
+
+    def sample(self) -> dict[str, dict[int, float]]:
+        pids = {name: _process_tree(root) for name, root in self.groups.items()}
+        backends = psql(
+            self.database_url,
+            f"SELECT pid FROM pg_stat_activity WHERE datname = '{DB_NAME}' "
+            "AND pid <> pg_backend_pid()",
+        )
+        pids["postgres"] = [int(p) for p in backends.split()]
+        taken = {name: {pid: _cpu_seconds(pid) for pid in group} for name, group in pids.items()}
+        taken["load generator"] = {os.getpid(): time.process_time()}
+        return taken
+
+    @staticmethod
+    def spent(before: dict, after: dict) -> dict[str, float]:
+        return {
+            name: sum(max(0.0, t - before.get(name, {}).get(pid, 0.0)) for pid, t in now.items())
+            for name, now in after.items()
+        }
+
+
 # --- load ---------------------------------------------------------------------------------
 
 
@@ -223,7 +282,9 @@ class _Caller:
             self.errors[label] = self.errors.get(label, 0) + 1
 
 
-def run_load(flow, *, key: str, concurrency: int, seconds: float) -> dict:
+def run_load(
+    flow, *, key: str, concurrency: int, seconds: float, meter: CpuMeter | None = None
+) -> dict:
     latencies: dict[str, list[float]] = {}
     errors: dict[str, int] = {}
     lock = threading.Lock()
@@ -238,12 +299,14 @@ def run_load(flow, *, key: str, concurrency: int, seconds: float) -> dict:
                 flows_done[0] += 1
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    cpu_before = meter.sample() if meter else None
     began = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.monotonic() - began
+    cpu = CpuMeter.spent(cpu_before, meter.sample()) if meter else {}
     endpoints = {}
     for label, values in sorted(latencies.items()):
         values.sort()
@@ -259,6 +322,11 @@ def run_load(flow, *, key: str, concurrency: int, seconds: float) -> dict:
         "seconds": round(elapsed, 2),
         "flows": flows_done[0],
         "flows_per_second": round(flows_done[0] / elapsed, 1),
+        # CPU milliseconds per flow by part, and how many of the machine's cores were busy
+        "cpu_ms_per_flow": {
+            name: round(t * 1000 / max(1, flows_done[0]), 1) for name, t in cpu.items()
+        },
+        "cores_busy": round(sum(cpu.values()) / elapsed, 2) if cpu else None,
         "errors": errors,
         "endpoints": endpoints,
     }
@@ -337,6 +405,25 @@ def _fresh_id(match: re.Match) -> str:
     if prefix == "acct":  # the merchant's id: the same for every payment
         return match.group(0)
     return f"('{prefix}_' || substr(md5(random()::text) || md5(random()::text), 1, {len(rest)}))"
+
+
+# A multi-row insert (UNNEST) carries its public ids in an array literal: '{evt_..,evt_..}'.
+_ARRAY_LITERAL = re.compile(r"'\{([^'{}\"]*)\}'")
+_ID_ELEMENT = re.compile(
+    r"^([a-z]{2,8}(?:_[a-z]+)?)_((?=[A-Za-z0-9_-]*[A-Z0-9])[A-Za-z0-9_-]{12,})$"
+)
+
+
+def _fresh_array_ids(match: re.Match) -> str:
+    elements = match.group(1).split(",")
+    ids = [m if (m := _ID_ELEMENT.match(e)) and m.group(1) != "acct" else None for e in elements]
+    if not any(ids):
+        return match.group(0)
+    return (
+        "ARRAY["
+        + ", ".join(_fresh_id(m) if m else f"'{e}'" for m, e in zip(ids, elements, strict=True))
+        + "]"
+    )
 
 
 def table_last_ids(url: str) -> dict[str, int]:
@@ -428,6 +515,7 @@ def pgbench_script(statements: list[str], *, before: dict, fks: dict, url: str) 
     lines = []
     for sql in statements:
         sql = _ID_LITERAL.sub(_fresh_id, sql)
+        sql = _ARRAY_LITERAL.sub(_fresh_array_ids, sql)
         sql = _UUID_LITERAL.sub("(gen_random_uuid()::text)", sql)
         sql = _HEX64.sub("(md5(random()::text) || md5(random()::text))", sql)
         match = _INSERT.match(sql)
@@ -659,6 +747,10 @@ def main() -> int:
             "worker",
         )
         wait_ready()
+        meter = CpuMeter(
+            groups={"gateway": procs.procs[0].pid, "celery worker": procs.procs[1].pid},
+            database_url=services["DATABASE_URL"],
+        )
         log("warming up")
         run_load(flow_payment, key=key, concurrency=4, seconds=2)
 
@@ -666,13 +758,15 @@ def main() -> int:
         for c in levels:
             log(f"card payments at concurrency {c} for {seconds:g} s")
             results["card_payments"].append(
-                run_load(flow_payment, key=key, concurrency=c, seconds=seconds)
+                run_load(flow_payment, key=key, concurrency=c, seconds=seconds, meter=meter)
             )
         log("manual capture and refund flows at concurrency 8")
         results["manual_capture"] = run_load(
-            flow_manual_capture, key=key, concurrency=8, seconds=seconds
+            flow_manual_capture, key=key, concurrency=8, seconds=seconds, meter=meter
         )
-        results["refunds"] = run_load(flow_refund, key=key, concurrency=8, seconds=seconds)
+        results["refunds"] = run_load(
+            flow_refund, key=key, concurrency=8, seconds=seconds, meter=meter
+        )
         if "lighthouse" not in set(filter(None, args.skip_parts.split(","))):
             log("checkout page: Lighthouse")
             results["checkout_lighthouse"] = lighthouse_checkout(key)
@@ -734,6 +828,13 @@ def print_table(results: dict) -> None:
             f"{row.get('ratio_to_pgbench')!s:>6} "
             f"{_triple(cr):>24} {_triple(co):>24} {sum(row['errors'].values()):>7}"
         )
+    for row in results.get("card_payments", []):
+        if row.get("cpu_ms_per_flow"):
+            parts = ", ".join(f"{k} {v}" for k, v in row["cpu_ms_per_flow"].items())
+            print(
+                f"  CPU ms per payment at c={row['concurrency']}: {parts}; "
+                f"cores busy {row['cores_busy']} of {results['machine']['cores']}"
+            )
     for name in ("manual_capture", "refunds"):
         row = results.get(name)
         if row:

@@ -241,3 +241,55 @@ def test_the_branding_form_needs_the_csrf_token(owner, merchant):
     strict.force_login(owner)
     assert strict.post(reverse("dashboard:settings-branding"), BRANDING).status_code == 403
     assert Merchant.objects.get(pk=merchant.pk).brand_color == ""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_chromium_the_owner_brands_the_checkout_and_customers_see_it(
+    page, live_server, merchant, member, tmp_path, settings
+):
+    from playwright.sync_api import expect
+
+    from payments.services.checkout import checkout_session_create
+    from tests.dashboard.conftest import PASSWORD, enable_totp, totp_code
+
+    settings.GATEWAY_BASE_URL = live_server.url
+    owner = member("owner")
+    secret = enable_totp(owner)
+    violations = []
+    page.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", owner.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.fill("input[name=code]", totp_code(secret))
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/dashboard/")
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGBA", (600, 150), (15, 118, 110, 255)).save(logo)
+    page.goto(f"{live_server.url}/dashboard/settings/")
+    page.set_input_files("#id_logo", str(logo))
+    page.fill("#id_brand_color", "#0f766e")
+    page.fill("#id_checkout_allowed_origins", "https://shop.example")
+    page.click("#branding-save")
+    expect(page.locator("#branding-notice")).to_have_text("Saved.")
+    page.wait_for_function("() => document.querySelector('img#logo-preview')?.naturalWidth > 0")
+    assert violations == []
+
+    session = checkout_session_create(
+        merchant=merchant,
+        livemode=False,
+        amount=6_500_000,
+        currency="idr",
+        success_url="https://shop.example/ok",
+    )
+    page.goto(f"{live_server.url}/checkout/{session.public_id}")
+    page.wait_for_function("() => document.getElementById('merchant-logo').naturalWidth === 384")
+    expect(page.locator("#merchant-name")).to_have_text("Toko Kopi")
+    expect(page.locator("#pay-button")).to_have_css("background-color", "rgb(15, 118, 110)")
+    expect(page.locator("#pay-button")).to_have_css("color", "rgb(255, 255, 255)")
+    assert violations == []

@@ -689,6 +689,10 @@ def main() -> int:
         default="",
         help="comma list: lighthouse,webhooks,settlement,dashboard",
     )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="gunicorn workers (default: 2 per core)"
+    )
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
     args = parser.parse_args()
     seconds = 5 if args.quick else args.seconds
     levels = [int(c) for c in args.concurrency.split(",")]
@@ -709,8 +713,8 @@ def main() -> int:
     key = demo["secret_key"]
 
     procs = Processes()
-    workers = max(2, (os.cpu_count() or 2) * 2)
-    results["gunicorn"] = {"workers": workers, "threads": 2, "worker_class": "gthread"}
+    workers = args.workers or max(2, (os.cpu_count() or 2) * 2)
+    results["gunicorn"] = {"workers": workers, "threads": args.threads, "worker_class": "gthread"}
     try:
         procs.start(
             [
@@ -721,7 +725,7 @@ def main() -> int:
                 "--workers",
                 str(workers),
                 "--threads",
-                "2",
+                str(args.threads),
                 "--worker-class",
                 "gthread",
                 "--log-level",

@@ -66,6 +66,24 @@ def test_a_registered_origin_may_frame_the_page(client, make_session, registered
     assert 'target="_top" data-embed-cancel' in html
 
 
+def test_a_local_payment_in_the_frame_polls_and_switches_tabs_embedded(
+    client, make_session, registered, settings
+):
+    settings.GATEWAY_SANDBOX_CALLBACK_TRANSPORT = "inprocess"
+    session = make_session(payment_method_types=["card", "qris"])
+    query = "embedded=1&amp;origin=https%3A%2F%2Fshop.example"
+    tabs = client.get(_embedded(session)).content.decode()
+    assert f'href="/checkout/{session.public_id}?{query}&amp;method=qris"' in tabs
+    response = client.post(
+        _embedded(session), {"method": "qris"}, headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert response.headers["Location"] == _embedded(session)
+    waiting = client.get(_embedded(session)).content.decode()
+    assert f'hx-get="/checkout/{session.public_id}/status?{query}"' in waiting
+    poll = client.get(f"/checkout/{session.public_id}/status?embedded=1&origin={quote(SHOP)}")
+    assert _policy(poll)["frame-ancestors"][0] == SHOP
+
+
 @pytest.mark.parametrize(
     "url",
     [

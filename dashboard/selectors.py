@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 
 from core.models import APIRequestLog
 from merchants.models import Merchant
-from payments.models import PaymentIntent
+from payments.models import CheckoutSession, Customer, PaymentIntent
 from payments.selectors.payments import payment_intent_list
 from webhooks.models import Event
 
@@ -24,7 +24,7 @@ class PaymentFilters:
     q: str = ""
 
 
-def _search(q: str) -> Q:
+def _search(q: str, *, merchant: Merchant, livemode: bool) -> Q:
     """One search box: an id, an email, the last 4 digits of a card, a client_reference_id."""
     q = q.strip()
     if q.startswith("pi_"):
@@ -38,10 +38,23 @@ def _search(q: str) -> Q:
     if q.isdigit() and len(q) == 4:
         return Q(payment_method__vault_card__last4=q)
     if "@" in q:
+        # Ids from the customers and sessions with that address (each a small lookup), not
+        # joins: an OR across joined tables makes PostgreSQL join every payment first.
         return (
-            Q(customer__email__iexact=q)
-            | Q(receipt_email__iexact=q)
-            | Q(checkout_session__customer_email__iexact=q)
+            Q(receipt_email__iexact=q)
+            | Q(
+                customer_id__in=Customer.objects.filter(
+                    merchant=merchant, livemode=livemode, email__iexact=q
+                ).values("id")
+            )
+            | Q(
+                pk__in=CheckoutSession.objects.filter(
+                    merchant=merchant,
+                    livemode=livemode,
+                    customer_email__iexact=q,
+                    payment_intent__isnull=False,
+                ).values("payment_intent_id")
+            )
         )
     return Q(checkout_session__client_reference_id=q)
 
@@ -67,7 +80,7 @@ def payment_search(
     if f.amount_max is not None:
         rows = rows.filter(amount__lte=f.amount_max)
     if f.q:
-        rows = rows.filter(_search(f.q))
+        rows = rows.filter(_search(f.q, merchant=merchant, livemode=livemode))
     return rows.order_by("-created_at", "-id")
 
 

@@ -318,3 +318,30 @@ def test_the_payment_page_makes_a_fixed_number_of_queries(
         refund(busy, 1_000)
     with django_assert_num_queries(len(first.captured_queries)):
         dashboard_client.get(reverse("dashboard:payment-detail", args=[busy.public_id]))
+
+
+def test_search_by_email_finds_the_customers_and_the_checkout_sessions_payments(
+    dashboard_client, merchant, other_merchant, payments
+):
+    from payments.models import CheckoutSession, PaymentIntent
+    from payments.services.checkout import checkout_session_create
+    from payments.services.customers import customer_create
+
+    url = reverse("dashboard:payment-list")
+    budi = customer_create(merchant=merchant, livemode=False, email="budi@example.com")
+    PaymentIntent.objects.filter(pk=payments[1].pk).update(customer=budi)
+    session = checkout_session_create(
+        merchant=merchant,
+        livemode=False,
+        success_url="https://toko.example/ok",
+        amount=10_000,
+        currency="idr",
+        customer_email="sari@example.com",
+    )
+    CheckoutSession.objects.filter(pk=session.pk).update(payment_intent=payments[2])
+    # The same address at another merchant finds nothing here.
+    theirs = customer_create(merchant=other_merchant, livemode=False, email="sari@example.com")
+    PaymentIntent.objects.filter(pk=payments[3].pk).update(customer=theirs)
+    assert _ids(dashboard_client.get(url, {"q": "Budi@Example.com"})) == [payments[1].public_id]
+    assert _ids(dashboard_client.get(url, {"q": "sari@example.com"})) == [payments[2].public_id]
+    assert _ids(dashboard_client.get(url, {"q": "nobody@example.com"})) == []

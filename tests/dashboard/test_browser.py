@@ -315,3 +315,54 @@ def test_the_recovery_codes_page_runs_its_script_without_a_csp_violation(
     assert re.search(r"script-src 'nonce-[^']+'(;|$)", policy)
     expect(page.locator("#recovery_codes")).to_be_visible()
     assert csp_violations == []
+
+
+def test_a_developer_resends_an_event_in_place_and_reads_the_api_log(
+    page, live_server, merchant, api_key_for, csp_violations
+):
+    from core.api.requestlog import api_request_log_flush
+    from webhooks.models import Event, WebhookDelivery
+    from webhooks.services.endpoints import webhook_endpoint_create
+
+    receiver = Receiver()
+    try:
+        endpoint, _ = webhook_endpoint_create(
+            merchant=merchant, livemode=False, url=receiver.url, enabled_events=["refund.created"]
+        )
+        intent = pay(merchant, 30_000)
+        event = Event.objects.get(merchant=merchant, type="payment_intent.succeeded")
+        user = make_user("dev@toko.example")
+        Membership.objects.create(user=user, merchant=merchant, role="developer")
+        log_in(page, live_server, user.email)
+
+        page.click("nav >> text=Events")
+        page.click(f"tr[data-id={event.public_id}] a >> nth=0")
+        page.wait_for_url(re.compile(event.public_id))
+        expect(page.locator("#event-payload")).to_contain_text(intent.public_id)
+        section = page.locator(f"[data-endpoint={endpoint.public_id}]")
+        expect(section).to_contain_text("Not sent to this endpoint")
+        url_before = page.url
+        page.click(f"#resend-{endpoint.public_id}")
+        expect(page.locator("#event-notice")).to_contain_text("was sent again")
+        assert page.url == url_before  # updated in place
+        [delivery] = WebhookDelivery.objects.filter(event=event, endpoint=endpoint)
+        expect(section).to_contain_text(delivery.public_id)
+        assert any(e["id"] == event.public_id for e in receiver.events())
+        shot(page, "event")
+
+        key = api_key_for(merchant)
+        page.request.get(
+            f"{live_server.url}/v1/payment_intents/{intent.public_id}",
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        api_request_log_flush()
+        page.click("nav >> text=Logs")
+        page.select_option("#id_method", "GET")
+        page.click("#log-filters button[type=submit]")
+        row = page.locator("#request-log tbody tr").first
+        expect(row).to_contain_text(f"/v1/payment_intents/{intent.public_id}")
+        expect(row).to_contain_text(f"sk_test_…{key[-4:]}")
+        shot(page, "logs")
+    finally:
+        receiver.close()
+    assert csp_violations == []

@@ -76,6 +76,8 @@ FILL: dict[str, dict[str, str]] = {
     "dashboard:webhookendpoint-roll-secret": {"public_id": "webhook_endpoint"},
     "dashboard:webhookendpoint-test": {"public_id": "webhook_endpoint"},
     "dashboard:webhookendpoint-resend": {"public_id": "webhook_endpoint"},
+    "dashboard:event-detail": {"public_id": "event"},
+    "dashboard:event-resend": {"public_id": "event"},
     "dashboard:team-invitation-revoke": {"public_id": "invitation"},
     "dashboard:team-invitation-resend": {"public_id": "invitation"},
     "dashboard:team-member-role": {"pk": "membership_pk"},
@@ -136,6 +138,7 @@ POST_DATA: dict[str, dict[str, str]] = {
     "dashboard:payment-capture": {"amount_to_capture": "1000"},
     "dashboard:apikey-roll": {"expires_in": "0"},
     "dashboard:webhookendpoint-update": {"url": "https://example.com/m", "enabled_events": "*"},
+    "dashboard:event-resend": {"endpoint": "{webhook_endpoint}"},
     "dashboard:team-member-role": {"role": "viewer"},
 }
 

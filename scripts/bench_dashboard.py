@@ -90,7 +90,7 @@ def _templates(merchant) -> dict[str, object]:
         intent = payment_intent_create(
             merchant=merchant,
             livemode=False,
-            amount=150_000,
+            amount=15_000_000,  # Rp150,000: the fee (2.9% + Rp2,000) leaves a net
             currency="idr",
             capture_method="manual" if manual else "automatic",
             receipt_email="buyer@example.com",
@@ -112,7 +112,7 @@ def _templates(merchant) -> dict[str, object]:
     declined = PaymentIntent.objects.filter(merchant=merchant).order_by("-id").first()
     captured = card("4242424242424242")
     refunded = card("5555555555554444")
-    refund_create(payment_intent=refunded, amount=50_000)
+    refund_create(payment_intent=refunded, amount=5_000_000)
     return {
         "captured": captured,
         "uncaptured": card("4000056655665556", manual=True),

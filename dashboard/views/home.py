@@ -61,7 +61,10 @@ def _series(request: HttpRequest, *, days: int, currency: str):
     first = today - dt.timedelta(days=days - 1)
     midnight = dt.datetime.combine(today, dt.time.min, tzinfo=zone)
     # The 90 days before today serve every range (7 and 30 days are their tail).
-    key = f"dashboard:days:{d.merchant.pk}:{int(d.livemode)}:{currency}:{today.isoformat()}"
+    key = (
+        f"dashboard:days:{d.merchant.pk}:{int(d.livemode)}:{currency}:{zone.key}:"
+        f"{today.isoformat()}"
+    )
     past = cache.get(key)
     if past is None:
         since = dt.datetime.combine(today - dt.timedelta(days=_MAX_DAYS - 1), dt.time.min, zone)

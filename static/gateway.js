@@ -39,6 +39,8 @@
     return out;
   }
 
+  var openCheckout = null;  // the one embedded checkout dialog on this page, if any
+
   function connectionError() {
     return { error: { type: "api_connection_error", message: "Could not reach the payment gateway. Check your connection and try again." } };
   }
@@ -120,6 +122,7 @@
     if (!/^cs_[A-Za-z0-9]+$/.test(id || "")) {
       return { error: { type: "invalid_request_error", message: "embedCheckout needs a sessionId (cs_...)." } };
     }
+    if (openCheckout) openCheckout.close();  // one dialog at a time
     var gatewayOrigin = new URL(this.base).origin;
     var doc = global.document;
     var opener = doc.activeElement;
@@ -170,6 +173,7 @@
     function finish(callback) {
       if (done) return;
       done = true;
+      openCheckout = null;
       global.removeEventListener("message", onMessage);
       doc.removeEventListener("keydown", onKey, true);
       inerted.forEach(function (el) { el.inert = false; });
@@ -200,7 +204,8 @@
     });
     doc.body.appendChild(overlay);
     frame.focus();
-    return { close: function () { finish(options.onCancel); }, frame: frame };
+    openCheckout = { close: function () { finish(options.onCancel); }, frame: frame };
+    return openCheckout;
   };
 
   global.Gateway = Gateway;

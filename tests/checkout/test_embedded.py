@@ -259,6 +259,18 @@ def test_escape_closes_the_dialog_and_gives_focus_back(page, live_server, shop):
     expect(page.locator("#embed-status")).to_have_text("Checkout closed: nothing was charged.")
     assert page.evaluate("document.activeElement.id") == "embed-button"
     assert CheckoutSession.objects.get().status == "open"
+    # One dialog at a time; a bad session id is an error, not a dialog.
+    error = page.evaluate(
+        """() => {
+            const gateway = Gateway(document.getElementById("shop").dataset.publishableKey);
+            gateway.embedCheckout({sessionId: "cs_first"});
+            gateway.embedCheckout({sessionId: "cs_second"});
+            return gateway.embedCheckout({sessionId: "pi_123"}).error.message;
+        }"""
+    )
+    assert error == "embedCheckout needs a sessionId (cs_...)."
+    expect(page.get_by_role("dialog")).to_have_count(1)
+    assert "/checkout/cs_second?" in page.locator("[role=dialog] iframe").get_attribute("src")
 
 
 @pytest.mark.browser

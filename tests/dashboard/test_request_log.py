@@ -211,3 +211,16 @@ def test_the_beat_schedule_flushes_every_few_seconds_and_purges_hourly():
     schedule = settings.CELERY_BEAT_SCHEDULE
     assert schedule["core.flush_api_request_log"]["schedule"] <= 10
     assert schedule["core.purge_api_request_log"]["task"] == "core.purge_api_request_log"
+
+
+def test_when_redis_fails_the_row_is_written_directly_and_the_api_still_answers(
+    api_client, monkeypatch
+):
+    def down():
+        raise ConnectionError("redis is down")
+
+    with monkeypatch.context() as patch, override_settings(REDIS_URL="redis://127.0.0.1:1/0"):
+        patch.setattr(requestlog, "_redis", down)
+        response = api_client.get("/v1/payment_intents")
+    assert response.status_code == 200
+    assert APIRequestLog.objects.filter(path="/v1/payment_intents", status=200).count() == 1

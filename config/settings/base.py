@@ -183,11 +183,6 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 3600.0,
     },
     "core.heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
-    # The API request log: web processes queue records in Redis, this writes them in batches.
-    "core.flush_api_request_log": {
-        "task": "core.flush_api_request_log",
-        "schedule": env.float("GATEWAY_API_LOG_FLUSH_SECONDS", default=5.0),
-    },
     "core.purge_api_request_log": {"task": "core.purge_api_request_log", "schedule": 3600.0},
     "payments.sweep_unknown_transactions": {
         "task": "payments.sweep_unknown_transactions",
@@ -225,6 +220,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The sandbox providers' late callbacks and retries.
     "sandbox.send_due_callbacks": {"task": "sandbox.send_due_callbacks", "schedule": 30.0},
 }
+if REDIS_URL:
+    # The API request log: web processes queue records in Redis, this writes them in
+    # batches. (Without Redis each request's row is written directly: nothing to flush.)
+    CELERY_BEAT_SCHEDULE["core.flush_api_request_log"] = {
+        "task": "core.flush_api_request_log",
+        "schedule": env.float("GATEWAY_API_LOG_FLUSH_SECONDS", default=5.0),
+    }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # --- API -------------------------------------------------------------------------------

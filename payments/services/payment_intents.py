@@ -52,12 +52,26 @@ AUTHORIZATION_VALIDITY = timedelta(days=7)
 CANCELLATION_REASONS = {"duplicate", "fraudulent", "requested_by_customer", "abandoned"}
 
 
-def _locked(intent_pk: int) -> PaymentIntent:
+def _locked(intent_pk: int, known: PaymentIntent | None = None) -> PaymentIntent:
+    """The intent under its row lock, with its relations.
+
+    `known`: the same intent as this request read it a moment ago (the view's lookup, or
+    what phase 1 committed). Every write to an intent goes through `_save`, which bumps
+    its version, so when the locked row still has that version the row is what `known`
+    holds and the read with joins is skipped.
+    """
     # Lock, then read in a second statement. When a SELECT ... FOR UPDATE with joins waits
     # for the lock, PostgreSQL re-reads only the locked row: joined rows come from the
     # snapshot taken before the wait, so a payment method (or charge) that the transaction
     # we waited for created would read as None beside a set payment_method_id.
-    list(PaymentIntent.objects.select_for_update().filter(pk=intent_pk).values_list("pk"))
+    version = (
+        PaymentIntent.objects.select_for_update()
+        .filter(pk=intent_pk)
+        .values_list("version", flat=True)
+        .get()
+    )
+    if known is not None and known.pk == intent_pk and known.version == version:
+        return known
     return PaymentIntent.objects.select_related(
         "merchant", "payment_method", "customer", "latest_charge"
     ).get(pk=intent_pk)
@@ -65,12 +79,16 @@ def _locked(intent_pk: int) -> PaymentIntent:
 
 def _locked_charge(charge_pk: int, intent: PaymentIntent) -> Charge:
     """The charge under its row lock, sharing the intent's already loaded relations (the
-    events rendered later would otherwise load each of them again)."""
+    events rendered later would otherwise load each of them again). It also becomes the
+    intent's latest_charge object when it is that charge, so that what this change does
+    to it shows in the intent's response (expand[]=latest_charge)."""
     charge = Charge.objects.select_for_update().get(pk=charge_pk)
     charge.payment_intent = intent
     charge.merchant = intent.merchant
     if charge.payment_method_id == intent.payment_method_id:
         charge.payment_method = intent.payment_method
+    if intent.latest_charge_id == charge.pk:
+        intent.latest_charge = charge
     return charge
 
 
@@ -204,7 +222,7 @@ _UPDATABLE = {
 def payment_intent_update(*, intent: PaymentIntent, changes: dict) -> PaymentIntent:
     """Update fields while the intent has not been confirmed. Metadata merges ("" unsets)."""
     with transaction.atomic():
-        intent = _locked(intent.pk)
+        intent = _locked(intent.pk, known=intent)
         if intent.status not in (
             Status.REQUIRES_PAYMENT_METHOD,
             Status.REQUIRES_CONFIRMATION,
@@ -291,7 +309,7 @@ def payment_intent_confirm(
                 merchant=merchant, livemode=livemode, payment_method=payment_method
             )
         attempt = _begin_authorization(
-            intent_pk=intent.pk,
+            intent=intent,
             pm=pm,
             return_url=return_url,
             capture_method=capture_method,
@@ -318,7 +336,9 @@ def payment_intent_confirm(
     )
     del cvc
     result = get_connector(CONNECTOR).authorize(request)
-    intent = apply_authorization_result(transaction_pk=attempt.transaction_pk, result=result)
+    intent = apply_authorization_result(
+        transaction_pk=attempt.transaction_pk, result=result, known=fresh
+    )
     if intent.status == Status.REQUIRES_PAYMENT_METHOD and intent.last_payment_error:
         raise _card_error(intent)
     return intent
@@ -354,7 +374,7 @@ def _payment_method_from_data(merchant: Merchant, livemode: bool, data: dict):
 
 def _begin_authorization(
     *,
-    intent_pk: int,
+    intent: PaymentIntent,
     pm: PaymentMethod | None,
     return_url: str | None,
     capture_method: str | None,
@@ -363,7 +383,7 @@ def _begin_authorization(
     # savepoint=False: inside confirm's transaction a savepoint would cost two statements
     # and buy nothing (an error here rolls the whole confirm back anyway).
     with transaction.atomic(savepoint=False):
-        intent = _locked(intent_pk)
+        intent = _locked(intent.pk, known=intent)
         if intent.status not in (Status.REQUIRES_PAYMENT_METHOD, Status.REQUIRES_CONFIRMATION):
             raise _unexpected_state(
                 intent, "confirm", "confirmed: requires_payment_method, requires_confirmation"
@@ -566,12 +586,15 @@ def _outcome(result: ConnectorResult, charge: Charge) -> dict:
     }
 
 
-def apply_authorization_result(*, transaction_pk: int, result: ConnectorResult) -> PaymentIntent:
+def apply_authorization_result(
+    *, transaction_pk: int, result: ConnectorResult, known: PaymentIntent | None = None
+) -> PaymentIntent:
     """Phase 3 of confirm, also used after 3-D Secure and by inquiry. Idempotent: a result
-    for a transaction that is already final changes nothing."""
+    for a transaction that is already final changes nothing. `known`: the intent as phase
+    1 left it (see `_locked`)."""
     with transaction.atomic():
         txn = Transaction.objects.select_for_update().get(pk=transaction_pk)
-        intent = _locked(txn.payment_intent_id)
+        intent = _locked(txn.payment_intent_id, known=known)
         if txn.status in (TransactionStatus.SUCCEEDED, TransactionStatus.FAILED):
             return intent
         charge = _locked_charge(txn.charge_id, intent)
@@ -709,7 +732,7 @@ def payment_intent_capture(
     under the row lock, and the loser finds processing and gets a state error.
     """
     with transaction.atomic():
-        intent = _locked(intent.pk)
+        intent = _locked(intent.pk, known=intent)
         if intent.status != Status.REQUIRES_CAPTURE:
             raise _unexpected_state(intent, "capture", "captured: requires_capture")
         amount = intent.amount_capturable
@@ -747,7 +770,7 @@ def payment_intent_capture(
         amount=amount,
         currency=txn.currency,
     )
-    intent = apply_capture_result(transaction_pk=txn.pk, result=result)
+    intent = apply_capture_result(transaction_pk=txn.pk, result=result, known=intent)
     if intent.status == Status.REQUIRES_CAPTURE:
         raise InvalidRequestError(
             f"The capture could not be completed: {result.message or result.code or 'declined'}.",
@@ -756,10 +779,12 @@ def payment_intent_capture(
     return intent
 
 
-def apply_capture_result(*, transaction_pk: int, result: ConnectorResult) -> PaymentIntent:
+def apply_capture_result(
+    *, transaction_pk: int, result: ConnectorResult, known: PaymentIntent | None = None
+) -> PaymentIntent:
     with transaction.atomic():
         txn = Transaction.objects.select_for_update().get(pk=transaction_pk)
-        intent = _locked(txn.payment_intent_id)
+        intent = _locked(txn.payment_intent_id, known=known)
         if txn.status in (TransactionStatus.SUCCEEDED, TransactionStatus.FAILED):
             return intent
         _record(txn, result)
@@ -819,7 +844,7 @@ def payment_intent_cancel(
         Status.REQUIRES_CAPTURE,
     )
     with transaction.atomic():
-        intent = _locked(intent.pk)
+        intent = _locked(intent.pk, known=intent)
         if intent.status not in cancelable:
             raise _unexpected_state(
                 intent,
@@ -851,7 +876,7 @@ def payment_intent_cancel(
     result = get_connector(CONNECTOR).void(
         reference=txn.public_id, authorization_reference=authorization.processor_reference
     )
-    intent = apply_void_result(transaction_pk=txn.pk, result=result)
+    intent = apply_void_result(transaction_pk=txn.pk, result=result, known=intent)
     if intent.status == Status.REQUIRES_CAPTURE:
         raise InvalidRequestError(
             "The authorization could not be released; try again.", code="cancel_failed"
@@ -872,10 +897,12 @@ def _finish_cancel(intent: PaymentIntent, reason: str | None) -> None:
     _emit_intent(intent, "canceled", previous)
 
 
-def apply_void_result(*, transaction_pk: int, result: ConnectorResult) -> PaymentIntent:
+def apply_void_result(
+    *, transaction_pk: int, result: ConnectorResult, known: PaymentIntent | None = None
+) -> PaymentIntent:
     with transaction.atomic():
         txn = Transaction.objects.select_for_update().get(pk=transaction_pk)
-        intent = _locked(txn.payment_intent_id)
+        intent = _locked(txn.payment_intent_id, known=known)
         if txn.status in (TransactionStatus.SUCCEEDED, TransactionStatus.FAILED):
             return intent
         _record(txn, result)

@@ -39,6 +39,30 @@ def test_confirming_with_pm_card_visa_succeeds(client):
     assert charge.outcome.risk_level == "normal"
 
 
+def test_confirm_and_capture_answer_with_the_charge_as_they_left_it(client):
+    intent = _create(client)
+    intent = client.v1.payment_intents.confirm(
+        intent.id, params={"payment_method": "pm_card_visa", "expand": ["latest_charge"]}
+    )
+    charge = intent.latest_charge
+    assert (charge.status, charge.captured, charge.amount_captured) == ("succeeded", True, 150000)
+    assert charge.outcome.type == "authorized"
+
+    manual = _create(
+        client,
+        capture_method="manual",
+        payment_method="pm_card_visa",
+        confirm=True,
+        expand=["latest_charge"],
+    )
+    assert (manual.latest_charge.status, manual.latest_charge.captured) == ("succeeded", False)
+    captured = client.v1.payment_intents.capture(
+        manual.id, params={"amount_to_capture": 100000, "expand": ["latest_charge"]}
+    )
+    assert captured.latest_charge.captured is True
+    assert captured.latest_charge.amount_captured == 100000
+
+
 def test_create_then_confirm_in_two_steps(client):
     intent = _create(client)
     assert intent.status == "requires_payment_method"

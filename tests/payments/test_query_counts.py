@@ -32,11 +32,11 @@ SANDBOX_TABLE = re.compile(r'"sandbox_')
 # Gateway statements per request (BEGIN and COMMIT included).
 EXPECTED = {
     "create": 8,
-    "confirm_with_card_data": 33,
-    "confirm_with_payment_method": 32,
+    "confirm_with_card_data": 31,
+    "confirm_with_payment_method": 30,
     "retrieve": 2,
     "list": 2,
-    "capture": 30,
+    "capture": 28,
     "refund": 32,
 }
 

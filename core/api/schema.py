@@ -1,6 +1,6 @@
 """OpenAPI (drf-spectacular) pieces shared by /v1 views: the key scheme and Stripe's errors."""
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
@@ -32,6 +32,20 @@ class APIKeyAuthenticationScheme(OpenApiAuthenticationExtension):
                 "(curl -u sk_test_...:).",
             },
         ]
+
+
+class StripeSerializerSchema(OpenApiSerializerExtension):
+    """Request bodies refuse what they do not declare (StripeSerializer answers 400
+    parameter_unknown), so their schemas say `additionalProperties: false`."""
+
+    target_class = "core.api.serializers.StripeSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema
 
 
 ErrorSerializer = inline_serializer(
@@ -109,6 +123,8 @@ def _field_schema(field: serializers.Field) -> dict:
         return schema
     if isinstance(field, serializers.BooleanField):
         return {"type": "boolean"}
+    if isinstance(field, serializers.DateField):
+        return {"type": "string", "format": "date"}
     schema = {"type": "string"}
     if isinstance(field, serializers.CharField) and not field.allow_blank:
         schema["minLength"] = 1  # an empty value is refused (parameter_invalid_empty)

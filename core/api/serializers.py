@@ -1,5 +1,6 @@
 """Input validation for /v1 views: Stripe's parameter errors, metadata, integers, expand."""
 
+import json
 import re
 from collections.abc import Iterable
 
@@ -18,7 +19,9 @@ METADATA_MAX_VALUE_LENGTH = 500
 
 
 class StripeSerializer(serializers.Serializer):
-    """A serializer that refuses parameters it does not declare, as Stripe does.
+    """A serializer that refuses parameters it does not declare, as Stripe does, and, in a
+    JSON body, a number or a boolean where it documents a string (a form body has only
+    strings; DRF would quietly take 0 as "0").
 
     Nested StripeSerializers refuse them too; the error names the full bracketed param.
     """
@@ -30,6 +33,21 @@ class StripeSerializer(serializers.Serializer):
                 raise ValidationError(
                     {unknown[0]: [ErrorDetail("unknown parameter", code="parameter_unknown")]}
                 )
+            for key, value in data.items():
+                if isinstance(self.fields[key], serializers.CharField) and isinstance(
+                    value, bool | int | float
+                ):
+                    raise ValidationError(
+                        {
+                            key: [
+                                ErrorDetail(
+                                    "Invalid string: a string is expected, not "
+                                    f"{json.dumps(value)}.",
+                                    code="parameter_invalid_string",
+                                )
+                            ]
+                        }
+                    )
         return super().to_internal_value(data)
 
 
@@ -78,19 +96,32 @@ class EmailField(serializers.CharField):
         return value
 
 
+_METADATA_VALUE = {
+    "anyOf": [
+        {"type": "string", "maxLength": METADATA_MAX_VALUE_LENGTH},
+        {"type": "number"},
+        {"type": "boolean"},
+    ],
+    "nullable": True,
+}
+
+
 @extend_schema_field(
     {
-        "type": "object",
-        # Numbers and booleans are stored as their strings (as Stripe does with JSON);
-        # null, like "", unsets a key.
-        "additionalProperties": {
-            "anyOf": [
-                {"type": "string", "maxLength": METADATA_MAX_VALUE_LENGTH},
-                {"type": "number"},
-                {"type": "boolean"},
-            ],
-            "nullable": True,
-        },
+        "anyOf": [
+            {
+                "type": "object",
+                # Numbers and booleans are stored as their strings (as Stripe does with
+                # JSON); null, like "", unsets a key.
+                "additionalProperties": _METADATA_VALUE,
+                "maxProperties": METADATA_MAX_KEYS,
+            },
+            # metadata[0]=x: the keys are "0", "1", ...
+            {"type": "array", "items": _METADATA_VALUE, "maxItems": METADATA_MAX_KEYS},
+            # metadata="" unsets every key.
+            {"type": "string", "enum": [""]},
+        ],
+        "nullable": True,
         "description": "Up to 50 keys of at most 40 characters, values of at most 500. "
         "On update, an empty value unsets a key; metadata='' unsets them all.",
     }

@@ -83,9 +83,17 @@ class BalanceTransactionListView(StripeAPIView):
                 str,
                 enum=["charge", "refund", "payout", "payout_failure", "payout_cancel"],
             ),
-            OpenApiParameter("source", str, description="A ch_, re_ or po_ id."),
-            OpenApiParameter("currency", str),
-            OpenApiParameter("payout", str, description="po_...: what it paid out."),
+            OpenApiParameter(
+                "source",
+                {"type": "string", "minLength": 1, "maxLength": 40},
+                description="A ch_, re_ or po_ id.",
+            ),
+            OpenApiParameter("currency", {"type": "string", "minLength": 1, "maxLength": 3}),
+            OpenApiParameter(
+                "payout",
+                {"type": "string", "minLength": 1, "maxLength": 40},
+                description="po_...: what it paid out.",
+            ),
         ],
         responses={200: BalanceTransactionListSerializer, **error_responses()},
     )

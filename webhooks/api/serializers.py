@@ -2,8 +2,10 @@
 
 import re
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.exceptions import ParameterError
 from core.api.pagination import ListParams
 from core.api.serializers import (
     BooleanField,
@@ -14,14 +16,41 @@ from core.api.serializers import (
 )
 
 _EVENT_TYPE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
+_EVENT_TYPE_OR_ALL = r"^(\*|[a-z_]+(\.[a-z_]+)+)$"
 MAX_ROLL_OVERLAP_SECONDS = 7 * 24 * 3600
 
 
+@extend_schema_field(
+    {
+        # Event types, or "*" alone; a single string is a list of one.
+        "anyOf": [
+            {
+                "type": "array",
+                "items": {"type": "string", "maxLength": 100, "pattern": _EVENT_TYPE.pattern},
+                "minItems": 1,
+                "maxItems": 100,
+            },
+            {
+                "type": "array",
+                "items": {"type": "string", "enum": ["*"]},
+                "maxItems": 1,
+                "minItems": 1,
+            },
+            {"type": "string", "maxLength": 100, "pattern": _EVENT_TYPE_OR_ALL},
+        ]
+    }
+)
 class EnabledEventsField(serializers.ListField):
     """["*"] (every event) or a list of event types; a single string is a list of one."""
 
     def __init__(self, **kwargs):
-        super().__init__(child=serializers.CharField(max_length=100), max_length=100, **kwargs)
+        super().__init__(
+            child=serializers.CharField(max_length=100),
+            max_length=100,
+            allow_empty=False,  # and the schema says minItems: 1
+            error_messages={"empty": "enabled_events must not be empty."},
+            **kwargs,
+        )
 
     def to_internal_value(self, data):
         if isinstance(data, str):
@@ -56,12 +85,11 @@ class EventListSerializer(ListParams):
 
     def validate(self, attrs):
         if "type" in attrs and "types" in attrs:
-            raise serializers.ValidationError(
-                {"types": [serializers.ErrorDetail(
-                    "You may only specify one of these parameters: type, types.",
-                    code="parameters_exclusive",
-                )]}
-            )  # fmt: skip
+            raise ParameterError(
+                "You may only specify one of these parameters: type, types.",
+                code="parameters_exclusive",
+                param="types",
+            )
         return attrs
 
 

@@ -51,7 +51,7 @@ _ENDPOINT_ID = OpenApiParameter("endpoint_id", str, OpenApiParameter.PATH, descr
 _EVENT_LIST_PARAMETERS = [p for p in query_parameters(EventListSerializer) if p.name != "types"] + [
     OpenApiParameter(
         "types[]",
-        {"type": "array", "items": {"type": "string"}, "maxItems": 20},
+        {"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": 20},
         OpenApiParameter.QUERY,
         explode=True,
         description="Up to 20 event types (repeatable); not together with type.",

@@ -1,6 +1,7 @@
 """OpenAPI (drf-spectacular) pieces shared by /v1 views: the key scheme and Stripe's errors."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
+from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
@@ -45,7 +46,19 @@ class StripeSerializerSchema(OpenApiSerializerExtension):
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
         if direction == "request":
             schema["additionalProperties"] = False
+            for name, field in force_instance(self.target).fields.items():
+                prop = schema.get("properties", {}).get(name)
+                if prop is not None and prop.get("type") == "string" and "pattern" not in prop:
+                    prop.update(_not_blank(field))
         return schema
+
+
+def _not_blank(field: serializers.Field) -> dict:
+    """A string field that trims whitespace and refuses blanks refuses "\t" too
+    (parameter_invalid_empty): it needs one character that is not whitespace."""
+    if isinstance(field, serializers.CharField) and field.trim_whitespace and not field.allow_blank:
+        return {"minLength": 1, "pattern": r"\S"}
+    return {}
 
 
 ErrorSerializer = inline_serializer(
@@ -128,6 +141,7 @@ def _field_schema(field: serializers.Field) -> dict:
     schema = {"type": "string"}
     if isinstance(field, serializers.CharField) and not field.allow_blank:
         schema["minLength"] = 1  # an empty value is refused (parameter_invalid_empty)
+        schema.update(_not_blank(field))
     if getattr(field, "max_length", None):
         schema["maxLength"] = field.max_length
     return schema

@@ -156,6 +156,50 @@ def test_the_api_keeps_its_schema_under_fuzzing(
     )
 
 
+# Stateful: sequences of calls where one answer's id feeds the next call (create a
+# customer, then update, retrieve or delete it; create an intent, then confirm, capture or
+# cancel it...). The links come from schemathesis's dependency analysis of the schema
+# (drf-spectacular writes no OpenAPI links); every check above runs on every step, plus the
+# stateful ones (a deleted object stays gone, a created one can be read back).
+APIWorkflow = schema.as_state_machine()
+STATEFUL_EXAMPLES = 25
+STATEFUL_STEPS = 8
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_linked_calls_keep_the_schema(merchant, api_key_for, keep_the_test_transaction):
+    key = api_key_for(merchant)
+
+    class Workflow(APIWorkflow):
+        def before_call(self, case):
+            if case.media_type == FORM:
+                case.media_type = "application/json"
+            if case.headers and "Idempotency-Key" in case.headers:
+                case.headers["Idempotency-Key"] = uuid.uuid4().hex
+
+        def get_call_kwargs(self, case):
+            return {"headers": {"Authorization": f"Bearer {key}"}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(
+                response,
+                excluded_checks=EXCLUDED,
+                additional_checks=ADDITIONAL,
+                headers=kwargs.get("headers"),
+            )
+
+    Workflow.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+    )
+
+
 @pytest.mark.django_db
 def test_a_json_body_with_an_empty_expand_list_creates_a_customer(api_client):
     # Found by the fuzzer: `"expand": []` reached customer_create() and answered 500.

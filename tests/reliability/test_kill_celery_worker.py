@@ -7,8 +7,10 @@ sandbox's `latency` fault holds that inquiry's answer back, and the test SIGKILL
 inside it. The task's message stays unacknowledged in Redis (acks late) and the
 transaction unknown; a new worker and the beat's sweeper finish it: the network's truth,
 one operation at the network, one journal, one success event. Redelivering the killed
-task's message later changes nothing. (Mid-delivery of webhooks:
-tests/webhooks/test_crash_recovery.py.)
+task's message later changes nothing. The same for a virtual account refund, paid to the
+customer's bank account by a task: the worker dies after the bank paid, before the
+answer; the beat's resender sends the same reference again and the bank answers with the
+first payout. (Mid-delivery of webhooks: tests/webhooks/test_crash_recovery.py.)
 """
 
 import datetime as dt
@@ -24,6 +26,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from payments.models import PaymentIntent, Refund, Transaction
+from payments.services.local_refunds import refunds_resend_stranded
 from payments.services.payment_intents import (
     payment_intent_capture,
     payment_intent_confirm,
@@ -31,8 +34,8 @@ from payments.services.payment_intents import (
 )
 from payments.services.refunds import refund_create
 from payments.tasks import resolve_transaction, sweep_unknown_transactions
-from sandbox import faults
-from sandbox.models import Fault, Operation
+from sandbox import faults, providers
+from sandbox.models import BankPayout, Fault, Operation, ProviderPayment
 from sandbox.network import authorization_count
 from settlement.models import Journal, JournalEntry
 from tests.conftest import _database_url_of_test_db, wait_for
@@ -41,6 +44,7 @@ from webhooks.models import Event
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
+DESTINATION = {"bank": "bni", "account_number": "9876543210", "account_holder_name": "Budi"}
 
 
 @pytest.fixture
@@ -58,7 +62,7 @@ def start_worker(transactional_db):
         "GATEWAY_SANDBOX_TIMEOUT_SECONDS": "120",
     }
 
-    def start() -> subprocess.Popen:
+    def start(settings_module: str = "config.settings.test") -> subprocess.Popen:
         proc = subprocess.Popen(
             [
                 sys.executable,
@@ -75,7 +79,7 @@ def start_worker(transactional_db):
                 "WARNING",
             ],
             cwd=ROOT,
-            env=env,
+            env={**env, "DJANGO_SETTINGS_MODULE": settings_module},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -197,3 +201,55 @@ def test_a_worker_killed_while_it_resolves_a_lost_refund_loses_nothing(merchant,
     refund.charge.refresh_from_db()
     assert refund.charge.amount_refunded == 60_000
     assert Journal.objects.filter(kind="refund").count() == 1
+
+
+def test_a_worker_killed_inside_a_va_refunds_bank_payout_pays_the_customer_once(
+    merchant, start_worker, settings
+):
+    settings.GATEWAY_SANDBOX_CALLBACK_TRANSPORT = "inprocess"
+    worker = start_worker()  # the provider's callback task runs here
+    intent = payment_intent_create(
+        merchant=merchant,
+        livemode=False,
+        amount=2_500_000,
+        currency="idr",
+        payment_method_types=["bank_transfer"],
+    )
+    intent = payment_intent_confirm(
+        intent=intent,
+        payment_method_data={"type": "bank_transfer", "bank_transfer": {"bank": "bca"}},
+    )
+    [payment] = ProviderPayment.objects.all()
+    providers.finish(payment.provider_reference, "paid", amount=payment.amount)
+    assert wait_for(
+        lambda: PaymentIntent.objects.get(pk=intent.pk).status == "succeeded", timeout=30
+    )
+    worker.terminate()
+    worker.wait(timeout=10)
+
+    worker = start_worker("tests.reliability.slow_bank")
+    refund = refund_create(payment_intent=intent, amount=None, destination=DESTINATION)
+    assert refund.status == "pending"
+    assert wait_for(BankPayout.objects.exists, timeout=30)  # the bank paid; no answer yet
+    time.sleep(0.3)
+    os.kill(worker.pid, signal.SIGKILL)
+    assert worker.wait(timeout=10) == -signal.SIGKILL
+    refund.refresh_from_db()
+    assert refund.status == "pending"
+
+    start_worker()
+    # A minute later the beat's resender finds the payout refund nobody answered.
+    Transaction.objects.filter(refund=refund).update(
+        created_at=timezone.now() - dt.timedelta(minutes=2)
+    )
+    assert refunds_resend_stranded() == 1
+    assert wait_for(lambda: Refund.objects.get(pk=refund.pk).status == "succeeded", timeout=30)
+    refund.refresh_from_db()
+    assert refund.amount == 2_500_000
+    assert BankPayout.objects.count() == 1  # the customer was paid once
+    assert BankPayout.objects.get().amount == 2_500_000
+    assert refund.charge.amount_refunded == 2_500_000
+    assert Event.objects.filter(object_id=refund.public_id, type="refund.updated").count() == 1
+    assert Journal.objects.filter(kind="refund").count() == 1
+    _assert_ledger_balanced()
+    assert refunds_resend_stranded() == 0

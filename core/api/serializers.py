@@ -34,8 +34,11 @@ class StripeSerializer(serializers.Serializer):
                     {unknown[0]: [ErrorDetail("unknown parameter", code="parameter_unknown")]}
                 )
             for key, value in data.items():
-                if isinstance(self.fields[key], serializers.CharField) and isinstance(
-                    value, bool | int | float
+                field = self.fields[key]
+                if (
+                    isinstance(field, serializers.CharField)
+                    and not isinstance(field, NumberOrDigitsField)
+                    and isinstance(value, bool | int | float)
                 ):
                     raise ValidationError(
                         {
@@ -48,6 +51,29 @@ class StripeSerializer(serializers.Serializer):
                             ]
                         }
                     )
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 0, "maximum": 9999},
+            {"type": "string", "pattern": "^[0-9]+$", "maxLength": 4},
+        ]
+    }
+)
+class NumberOrDigitsField(serializers.CharField):
+    """A number that a form body sends as digits and a JSON body may send as a number (a
+    card's expiry month and year, as Stripe's clients send them). Kept as its digits for
+    the checks that follow, which give the card errors."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 4)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not isinstance(data, bool):
+            data = str(data)
         return super().to_internal_value(data)
 
 

@@ -8,6 +8,7 @@ from core.api.serializers import (
     ExpandField,
     IntegerField,
     MetadataField,
+    NumberOrDigitsField,
     StripeSerializer,
 )
 
@@ -38,8 +39,8 @@ class BillingDetailsSerializer(StripeSerializer):
 class CardInputSerializer(StripeSerializer):
     # Shape only; the card checks (Luhn, expiry, CVC) give Stripe's card_error codes.
     number = serializers.CharField(max_length=30)
-    exp_month = serializers.CharField(max_length=4)
-    exp_year = serializers.CharField(max_length=4)
+    exp_month = NumberOrDigitsField()
+    exp_year = NumberOrDigitsField()
     cvc = serializers.CharField(required=False, allow_blank=True, max_length=8)
 
 

@@ -47,7 +47,7 @@ lint: venv
 check-deploy: venv
 	DJANGO_SETTINGS_MODULE=config.settings.production \
 	DJANGO_SECRET_KEY=placeholder-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=') \
-	DJANGO_ALLOWED_HOSTS=gateway.example.com \
+	DJANGO_ALLOWED_HOSTS=gateway.example.com GATEWAY_BASE_URL=https://gateway.example.com \
 	DATABASE_URL=postgres://gateway@127.0.0.1:5432/gateway REDIS_URL=redis://127.0.0.1:6379/0 \
 	GATEWAY_VAULT_KEYS=k1:$$(head -c 32 /dev/urandom | base64) GATEWAY_FINGERPRINT_KEY=placeholder \
 	$(PY) manage.py check --deploy --fail-level WARNING

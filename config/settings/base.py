@@ -15,7 +15,11 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Public base URL of this gateway, used in links it hands out (checkout urls, 3-D Secure).
-GATEWAY_BASE_URL = env("GATEWAY_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Links the gateway hands out (checkout, 3-D Secure, QR codes, callbacks). Without it, the
+# local address of `make run`, which follows GATEWAY_PORT.
+GATEWAY_BASE_URL = env(
+    "GATEWAY_BASE_URL", default=f"http://127.0.0.1:{env.int('GATEWAY_PORT', default=8000)}"
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

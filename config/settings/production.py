@@ -9,6 +9,10 @@ DATABASE_URL = env("DATABASE_URL")
 DATABASES = {"default": _database(DATABASE_URL)}
 REDIS_URL = env("REDIS_URL")  # base.py has already chosen Redis for the cache and broker
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+# The public address customers and providers reach (checkout links, 3-D Secure returns,
+# callbacks): no local default in production.
+GATEWAY_BASE_URL = env("GATEWAY_BASE_URL").rstrip("/")
+SPECTACULAR_SETTINGS["SERVERS"] = [{"url": GATEWAY_BASE_URL, "description": "This gateway"}]  # noqa: F405
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

@@ -38,6 +38,7 @@ DEPLOY_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "DJANGO_SECRET_KEY": "placeholder-" + secrets.token_urlsafe(48),
     "DJANGO_ALLOWED_HOSTS": "gateway.example.com",
+    "GATEWAY_BASE_URL": "https://gateway.example.com",
     "DATABASE_URL": "postgres://gateway@127.0.0.1:5432/gateway",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "GATEWAY_VAULT_KEYS": "k1:" + "A" * 43 + "=",

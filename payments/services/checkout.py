@@ -167,6 +167,7 @@ def checkout_session_create(
             f"{local[0]} takes payments in idr only; this Checkout Session is in {currency}.",
             param="payment_method_types",
         )
+    _check_local_amounts(local, amount)
     if local and capture_method == CaptureMethod.MANUAL:
         raise InvalidRequestError(
             f"{local[0]} payments are captured when paid: capture_method must be automatic.",
@@ -189,6 +190,29 @@ def checkout_session_create(
             expires_at=expiry,
         )
     return session
+
+
+def _check_local_amounts(methods: list[str], amount: int) -> None:
+    """Refuse a session that a method it offers could never take (every Pay would fail):
+    the provider's per-method limits and whole rupiah (local_methods.LIMITS)."""
+    from payments.services.local_methods import LIMITS
+
+    for method in methods:
+        if method not in LIMITS:
+            continue
+        low, high = LIMITS[method]
+        if amount % 100:
+            raise InvalidRequestError(
+                f"{method} takes whole rupiah only: the amount must be a multiple of 100 "
+                f"(this Checkout Session is {amount}).",
+                param="payment_method_types",
+            )
+        if not low <= amount <= high:
+            raise InvalidRequestError(
+                f"{method} takes amounts from Rp{low // 100:,} to Rp{high // 100:,}; this "
+                f"Checkout Session is Rp{amount // 100:,}.",
+                param="payment_method_types",
+            )
 
 
 # --- paying ---------------------------------------------------------------------------

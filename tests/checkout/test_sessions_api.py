@@ -289,3 +289,45 @@ def test_the_database_refuses_a_complete_session_that_is_unpaid(make_session):
         CheckoutSession.objects.filter(pk=session.pk).update(status="complete")
     with pytest.raises(IntegrityError), transaction.atomic():
         CheckoutSession.objects.filter(pk=session.pk).update(status="paused")
+
+
+@pytest.mark.parametrize(
+    ("amount", "types", "message"),
+    [
+        (
+            50000,
+            ["bank_transfer"],
+            "bank_transfer takes amounts from Rp10,000 to Rp50,000,000; this Checkout "
+            "Session is Rp500.",
+        ),
+        (
+            5000050,
+            ["card", "qris"],
+            "qris takes whole rupiah only: the amount must be a multiple of 100 (this "
+            "Checkout Session is 5000050).",
+        ),
+        (
+            1_100_000_000,
+            ["gopay", "ovo"],
+            "ovo takes amounts from Rp1,000 to Rp10,000,000; this Checkout Session is "
+            "Rp11,000,000.",
+        ),
+    ],
+)
+def test_a_session_refuses_a_method_its_amount_cannot_use(api_client, amount, types, message):
+    answer = api_client.post(
+        "/v1/checkout/sessions",
+        {
+            "amount": amount,
+            "currency": "idr",
+            "success_url": "https://s.example",
+            "payment_method_types": types,
+        },
+        format="json",
+    )
+    assert answer.status_code == 400, answer.json()
+    error = answer.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["param"] == "payment_method_types"
+    assert error["message"] == message
+    assert not CheckoutSession.objects.exists()

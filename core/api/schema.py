@@ -54,10 +54,12 @@ class StripeSerializerSchema(OpenApiSerializerExtension):
 
 
 def _not_blank(field: serializers.Field) -> dict:
-    """A string field that trims whitespace and refuses blanks refuses "\t" too
-    (parameter_invalid_empty): it needs one character that is not whitespace."""
+    """A string field that trims whitespace and refuses blanks refuses a lone tab too
+    (parameter_invalid_empty): it needs one character that is whitespace neither for
+    Python's str.strip (which also strips the controls 0x1C to 0x1F and 0x85) nor for the
+    ECMA regular expressions of OpenAPI."""
     if isinstance(field, serializers.CharField) and field.trim_whitespace and not field.allow_blank:
-        return {"minLength": 1, "pattern": r"\S"}
+        return {"minLength": 1, "pattern": r"[^\s\x1c-\x1f\x85]"}
     return {}
 
 

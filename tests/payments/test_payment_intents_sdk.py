@@ -278,6 +278,68 @@ def test_a_failed_3d_secure_challenge_returns_the_intent_to_requires_payment_met
     assert intent.last_payment_error.code == "payment_intent_authentication_failure"
 
 
+def _sweep(minutes_ahead: int) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.tasks import sweep_unknown_transactions
+
+    sweep_unknown_transactions((timezone.now() + timedelta(minutes=minutes_ahead)).isoformat())
+
+
+def test_a_customer_who_completes_3d_secure_and_closes_the_tab_still_pays_once(client, live_server):
+    intent = _create(
+        client,
+        payment_method="pm_card_threeDSecure2Required",
+        confirm=True,
+        return_url="https://shop.example.com/done",
+    )
+    url = intent.next_action.redirect_to_url.url
+    session = requests.Session()
+    form = _form_with_button(session.get(url, timeout=10).text, "complete")
+    done = session.post(
+        urljoin(url, form["action"]),
+        data=form["fields"],
+        allow_redirects=False,  # the tab is closed: the return page is never opened
+        timeout=10,
+        headers={"Referer": url},
+    )
+    assert done.status_code in (302, 303)
+    assert client.v1.payment_intents.retrieve(intent.id).status == "requires_action"
+
+    _sweep(minutes_ahead=1)  # the customer may still be on the challenge: left alone
+    assert client.v1.payment_intents.retrieve(intent.id).status == "requires_action"
+    _sweep(minutes_ahead=6)
+    intent = client.v1.payment_intents.retrieve(intent.id)
+    assert (intent.status, intent.amount_received) == ("succeeded", 150000)
+    _sweep(minutes_ahead=7)  # asking again changes nothing
+    succeeded = client.v1.events.list(params={"type": "payment_intent.succeeded"})
+    assert [e.data.object.id for e in succeeded.data] == [intent.id]
+
+
+def test_a_3d_secure_challenge_left_open_fails_when_the_issuer_gives_up_on_it(client, live_server):
+    from django.utils import timezone
+
+    from sandbox.models import Authorization
+    from sandbox.services import CHALLENGE_TTL
+
+    intent = _create(
+        client,
+        payment_method="pm_card_threeDSecure2Required",
+        confirm=True,
+        return_url="https://shop.example.com/done",
+    )
+    _sweep(minutes_ahead=6)  # still inside the issuer's window: still waiting
+    assert client.v1.payment_intents.retrieve(intent.id).status == "requires_action"
+
+    Authorization.objects.update(created_at=timezone.now() - CHALLENGE_TTL)  # time passes
+    _sweep(minutes_ahead=6)
+    intent = client.v1.payment_intents.retrieve(intent.id)
+    assert intent.status == "requires_payment_method"
+    assert intent.last_payment_error.code == "payment_intent_authentication_failure"
+
+
 def urljoin(base: str, path: str) -> str:
     from urllib.parse import urljoin as join
 

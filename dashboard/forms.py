@@ -7,6 +7,7 @@ from core.money import currency_exponent, supported_currencies
 from dashboard.selectors import PaymentFilters
 from merchants.services import merchant_signup
 from payments.models import PaymentIntentStatus, PaymentMethodType, RefundReason
+from payments.services.local_methods import BANKS
 
 
 class SignupForm(forms.Form):
@@ -68,10 +69,42 @@ class PaymentFilterForm(forms.Form):
 
 
 class RefundForm(forms.Form):
+    """A refund of a payment. Virtual account and QRIS payments have no way back to where
+    they came from: with `by_payout` the form also asks for the customer's bank account,
+    which the refund pays by a bank transfer (payments.services.local_refunds)."""
+
     amount = forms.DecimalField(
         required=False, min_value=Decimal("0.01"), label="Amount (empty: all that is left)"
     )
     reason = forms.ChoiceField(choices=[("", "No reason"), *RefundReason.choices], required=False)
+    bank = forms.ChoiceField(
+        required=False, choices=[("", "Choose the bank"), *BANKS.items()], label="Customer's bank"
+    )
+    account_number = forms.RegexField(
+        required=False,
+        regex=r"^[0-9]{6,20}$",
+        max_length=20,
+        label="Account number",
+        error_messages={"invalid": "Digits only, 6 to 20 of them."},
+    )
+    account_holder_name = forms.CharField(
+        required=False, max_length=200, label="Account holder name"
+    )
+
+    DESTINATION_FIELDS = ("bank", "account_number", "account_holder_name")
+
+    def __init__(self, *args, by_payout: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.by_payout = by_payout
+        for name in self.DESTINATION_FIELDS:
+            self.fields[name].required = by_payout
+
+    @property
+    def destination(self) -> dict | None:
+        """The customer's bank account for a refund by bank transfer, else None."""
+        if not self.by_payout:
+            return None
+        return {name: self.cleaned_data[name].strip() for name in self.DESTINATION_FIELDS}
 
 
 class CaptureForm(forms.Form):

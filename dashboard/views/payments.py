@@ -22,6 +22,8 @@ from dashboard.selectors import keyset_page, payment_search
 from dashboard.views.common import render_page
 from payments.models import PaymentIntent, PaymentIntentStatus, Transaction
 from payments.selectors.payments import payment_intent_get, payment_intent_list, refund_list
+from payments.services.local_methods import BANKS
+from payments.services.local_refunds import BY_PAYOUT
 from payments.services.payment_intents import payment_intent_cancel, payment_intent_capture
 from payments.services.refunds import refund_create
 from webhooks.models import Event
@@ -125,6 +127,12 @@ def _intent(request: HttpRequest, public_id: str) -> PaymentIntent:
         raise Http404(str(exc)) from exc
 
 
+def _refund_by_payout(intent: PaymentIntent) -> bool:
+    """Virtual account and QRIS payments are refunded by a bank transfer to the customer."""
+    charge = intent.latest_charge
+    return charge is not None and charge.payment_method_details.get("type") in BY_PAYOUT
+
+
 def _detail_context(request: HttpRequest, intent: PaymentIntent, **extra) -> dict:
     d = request.dashboard
     charges = list(intent.charges.select_related("payment_method").order_by("created_at", "id"))
@@ -147,6 +155,7 @@ def _detail_context(request: HttpRequest, intent: PaymentIntent, **extra) -> dic
         Transaction.objects.filter(payment_intent=intent).order_by("created_at", "id")
     )
     charge = intent.latest_charge
+    by_payout = _refund_by_payout(intent)
     refundable = 0
     if charge is not None and charge.captured:
         refundable = charge.amount_captured - charge.amount_refunded
@@ -170,7 +179,8 @@ def _detail_context(request: HttpRequest, intent: PaymentIntent, **extra) -> dic
             PaymentIntentStatus.REQUIRES_CONFIRMATION,
             PaymentIntentStatus.REQUIRES_ACTION,
         ),
-        "refund_form": RefundForm(),
+        "refund_by_payout": by_payout,
+        "refund_form": RefundForm(by_payout=by_payout),
         "capture_form": CaptureForm(),
         "cancel_form": CancelForm(),
     }
@@ -182,6 +192,15 @@ def _detail_context(request: HttpRequest, intent: PaymentIntent, **extra) -> dic
 def payment_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     intent = _intent(request, public_id)
     return render_page(request, "dashboard/payment_detail.html", _detail_context(request, intent))
+
+
+def _form_error(form) -> str:
+    """The form's first problem, for the page's message ("Check the form: Account number:
+    Digits only, ..."); the htmx answer also shows each field's error beside the field."""
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        return f"Check the form: {label or name}: {errors[0]}"
+    return "Check the form."
 
 
 def _after_action(request, intent, *, error: str = "", notice: str = "", **forms) -> HttpResponse:
@@ -199,15 +218,24 @@ def _after_action(request, intent, *, error: str = "", notice: str = "", **forms
 @dashboard_view("payments.refund")
 def payment_refund(request: HttpRequest, public_id: str) -> HttpResponse:
     intent = _intent(request, public_id)
-    form = RefundForm(request.POST)
+    form = RefundForm(request.POST, by_payout=_refund_by_payout(intent))
     if not form.is_valid():
-        return _after_action(request, intent, error="Check the refund form.", refund_form=form)
+        return _after_action(request, intent, error=_form_error(form), refund_form=form)
     amount = amount_in_minor(form.cleaned_data["amount"], intent.currency)
     reason = form.cleaned_data["reason"] or None
+    destination = form.destination
     try:
-        refund = refund_create(payment_intent=intent, amount=amount, reason=reason)
+        refund = refund_create(
+            payment_intent=intent, amount=amount, reason=reason, destination=destination
+        )
     except APIError as exc:
         return _after_action(request, intent, error=exc.message, refund_form=form)
+    # The customer's account is kept on the refund; the log keeps only its bank and last 4.
+    paid_to = (
+        {"bank": destination["bank"], "account_last4": destination["account_number"][-4:]}
+        if destination
+        else {}
+    )
     audit(
         request,
         "payment_intent.refund",
@@ -217,8 +245,15 @@ def payment_refund(request: HttpRequest, public_id: str) -> HttpResponse:
         currency=refund.currency,
         reason=refund.reason,
         status=refund.status,
+        **paid_to,
     )
-    return _after_action(request, intent, notice=f"Refund {refund.public_id}: {refund.status}.")
+    notice = f"Refund {refund.public_id}: {refund.status}."
+    if destination and refund.status == "pending":
+        account = f"{BANKS[destination['bank']]} ••••{destination['account_number'][-4:]}"
+        notice = (
+            f"Refund {refund.public_id}: pending until the bank transfer to {account} completes."
+        )
+    return _after_action(request, intent, notice=notice)
 
 
 @require_POST

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from sandbox.cards import CardProfile, luhn_valid, profile_of
+from sandbox.cards import TEST_CARDS, CardProfile, luhn_valid, profile_of
 from sandbox.models import (
     Authorization,
     AuthorizationStatus,
@@ -230,11 +230,17 @@ def authorize(request: dict) -> dict:
             # either committed (we answer with it) or waits for us.
             if (auth := existing.first()) is not None:
                 return authorization_response(auth)
-            recent = Authorization.objects.filter(
-                account=account, created_at__gte=timezone.now() - VELOCITY_WINDOW
-            ).count()
             score = profile.risk_score
             if score is None:
+                # The documented test cards answer as documented however often they are
+                # used (as Stripe's do): velocity counts for any other number.
+                recent = (
+                    0
+                    if number in TEST_CARDS
+                    else Authorization.objects.filter(
+                        account=account, created_at__gte=timezone.now() - VELOCITY_WINDOW
+                    ).count()
+                )
                 score = fraud_score(
                     recent_authorizations=recent,
                     amount=int(request["amount"]),

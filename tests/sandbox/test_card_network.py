@@ -273,7 +273,7 @@ def test_the_fraud_score_grows_with_velocity_amount_and_a_foreign_card():
 
 
 def test_rapid_authorizations_on_one_card_become_elevated_then_blocked(network):
-    number = "4000056655665556"
+    number = "4111111111111111"  # any card but the documented test cards
     merchant = {"id": "acct_id", "name": "Warung", "country": "ID"}  # foreign card: +20
     levels = []
     for _ in range(8):
@@ -289,6 +289,14 @@ def test_rapid_authorizations_on_one_card_become_elevated_then_blocked(network):
     assert levels[5] == (70, "elevated", None)  # 5 before it in 10 minutes
     assert levels[6] == (85, "highest", "fraudulent")
     assert levels[7][2] == "fraudulent"
+
+
+def test_a_documented_test_card_approves_however_often_it_is_used(network):
+    merchant = {"id": "acct_id", "name": "Warung", "country": "ID"}  # foreign card: +20
+    answers = [
+        network.authorize(auth_request("4000056655665556", merchant=merchant)) for _ in range(10)
+    ]
+    assert {(a["status"], a["outcome"]["risk_score"]) for a in answers} == {("authorized", 25)}
 
 
 def test_the_elevated_risk_test_card_is_approved_with_elevated_risk(network):

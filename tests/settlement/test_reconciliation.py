@@ -3,6 +3,7 @@ CSV export."""
 
 import datetime as dt
 
+import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -95,3 +96,15 @@ def test_a_batch_exports_its_lines_as_csv(priced_merchant, capsys):
     assert total.split(",")[8] == str(batch.net_amount)
     call_command("export_settlement_batch", batch.public_id)
     assert capsys.readouterr().out == text
+
+
+def test_the_reconcile_command_says_clearly_when_the_report_cannot_be_read(tmp_path):
+    from django.core.management import CommandError
+
+    missing = tmp_path / "nowhere.csv"
+    with pytest.raises(CommandError, match="cannot read the report .*nowhere.csv"):
+        call_command("reconcile", "--date", "2026-11-25", "--report", str(missing))
+    broken = tmp_path / "broken.csv"
+    broken.write_text("id,total\n1,2\n")
+    with pytest.raises(CommandError, match="is not valid: the report needs the columns"):
+        call_command("reconcile", "--date", "2026-11-25", "--report", str(broken))

@@ -1,13 +1,18 @@
-"""manage.py reconcile --date YYYY-MM-DD [--report file.csv]: compare a processor's
-settlement report with the ledger and list the differences."""
+"""manage.py reconcile --date YYYY-MM-DD [--report processor-report.csv]: compare a
+processor's settlement report (fetched from the sandbox, or read from the given CSV) with
+the ledger and list the differences."""
 
 import datetime as dt
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from settlement.services.reconciliation import reconcile, reconciliation_run_for_day
+from settlement.services.reconciliation import (
+    ReportFormatError,
+    reconcile,
+    reconciliation_run_for_day,
+)
 
 
 class Command(BaseCommand):
@@ -15,11 +20,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--date", type=dt.date.fromisoformat, required=True)
-        parser.add_argument("--report", type=Path, help="a report CSV instead of fetching it")
+        parser.add_argument(
+            "--report",
+            type=Path,
+            metavar="PROCESSOR_REPORT.csv",
+            help="read the processor's report from this CSV (columns reference, type, amount, "
+            "currency) instead of fetching the sandbox's",
+        )
 
     def handle(self, *args, **options):
         if options["report"]:
-            run = reconcile(day=options["date"], report_csv=options["report"].read_text())
+            try:
+                text = options["report"].read_text()
+            except OSError as exc:
+                raise CommandError(f"cannot read the report {options['report']}: {exc}") from exc
+            try:
+                run = reconcile(day=options["date"], report_csv=text)
+            except ReportFormatError as exc:
+                raise CommandError(f"the report {options['report']} is not valid: {exc}") from exc
         else:
             run = reconciliation_run_for_day(day=options["date"])
         self.stdout.write(

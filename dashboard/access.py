@@ -1,6 +1,7 @@
 """Who may do what in the dashboard: the member's merchant, role and mode for each request,
 the permissions of each role, two-factor for owners and admins, and the audit log."""
 
+import logging
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "settings.manage": _MANAGERS,
     "audit.view": frozenset({Role.OWNER}),
 }
+
+logger = logging.getLogger(__name__)
 
 SESSION_MERCHANT = "dashboard_merchant"
 SESSION_LIVEMODE = "dashboard_livemode"
@@ -84,9 +87,22 @@ def merchant_zone(merchant: Merchant) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
+def refused(request: HttpRequest, reason: str) -> HttpResponse:
+    """The dashboard's own 403 page, in its layout, saying why (and the log says it too)."""
+    logger.warning(
+        "dashboard refused %s %s to %s: %s",
+        request.method,
+        request.path,
+        request.dashboard.role,
+        reason,
+    )
+    return render(request, "dashboard/403.html", {"reason": reason}, status=403)
+
+
 def dashboard_view(permission: str = "payments.view", *, require_2fa: bool = False):
     """Log in required; the request gets `request.dashboard`. A member without `permission`
-    gets 403 (also for a POST crafted by hand); with `require_2fa`, owners and admins without
+    gets the dashboard's 403 page with the reason (also for a POST crafted by hand, and
+    for a PermissionDenied the view raises); with `require_2fa`, owners and admins without
     two-factor authentication are sent to set it up first. A suspended merchant's members
     get the suspension page (403) on every page and action, the way its API keys get 401
     `account_invalid`: no data is read and nothing changes."""
@@ -112,7 +128,7 @@ def dashboard_view(permission: str = "payments.view", *, require_2fa: bool = Fal
                 livemode=bool(request.session.get(SESSION_LIVEMODE, False)),
             )
             if not request.dashboard.can(permission):
-                raise PermissionDenied("Your role does not allow this.")
+                return refused(request, "Your role does not allow this.")
             if require_2fa and membership.role in _MANAGERS and not is_mfa_enabled(request.user):
                 messages.info(
                     request, "Set up two-factor authentication to manage keys, payouts and team."
@@ -121,7 +137,10 @@ def dashboard_view(permission: str = "payments.view", *, require_2fa: bool = Fal
                 return redirect(f"{reverse('mfa_activate_totp')}?{query}")
             # Dates on dashboard pages are the merchant's local time.
             with timezone.override(merchant_zone(membership.merchant)):
-                return view(request, *args, **kwargs)
+                try:
+                    return view(request, *args, **kwargs)
+                except PermissionDenied as exc:
+                    return refused(request, str(exc) or "Your role does not allow this.")
 
         return wrapped
 

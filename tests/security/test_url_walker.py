@@ -97,6 +97,8 @@ EXEMPT: dict[str, str] = {
     "capability, as Stripe's checkout URL is",
     "checkout:status": "the checkout page's own polling, by session id (public by design)",
     "checkout:return": "the checkout page's return from 3-D Secure, by session id (public)",
+    "checkout:change-method": "the checkout page's 'choose another method', by session id "
+    "(public by design; same-origin posts only)",
     "checkout:theme": "a stylesheet for a brand colour: the colour is the whole input, no "
     "merchant's data behind it",
     "checkout:logo": "a checkout logo addressed by the SHA-256 of its content (public on the "

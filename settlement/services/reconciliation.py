@@ -60,14 +60,24 @@ def reconcile(
     *, day: dt.date, report_csv: str, connector: str = "sandbox", livemode: bool = False
 ) -> ReconciliationRun:
     """Compare one day's report with the ledger and record the run and its differences."""
+    # payments owns the processor transactions (and imports settlement): a lazy read. The
+    # ledger's side of the day is what went through this connector: a card network's
+    # report knows nothing of e-wallet or virtual account payments.
+    from payments.models import Transaction
+
     rows = parse_report(report_csv)
     counts = Counter(row["reference"] for row in rows)
     start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+    through_connector = Transaction.objects.filter(connector=connector).values("public_id")
     ledger = {
         bt.reference: bt
         for bt in BalanceTransaction.objects.filter(
             Q(reference__in=list(counts))
-            | Q(created_at__gte=start, created_at__lt=start + dt.timedelta(days=1)),
+            | Q(
+                created_at__gte=start,
+                created_at__lt=start + dt.timedelta(days=1),
+                reference__in=through_connector,
+            ),
             livemode=livemode,
             type__in=list(_TYPES.values()),
         )

@@ -108,3 +108,23 @@ def test_the_reconcile_command_says_clearly_when_the_report_cannot_be_read(tmp_p
     broken.write_text("id,total\n1,2\n")
     with pytest.raises(CommandError, match="is not valid: the report needs the columns"):
         call_command("reconcile", "--date", "2026-11-25", "--report", str(broken))
+
+
+def test_payments_through_another_connector_are_not_missing_from_the_card_networks_report(
+    priced_merchant,
+):
+    from settlement.services.ledger import ledger_post_capture
+
+    _day_of_payments(priced_merchant)
+    # A GoPay capture booked the same day: the e-wallet provider reports it, not the network.
+    ledger_post_capture(
+        merchant=priced_merchant,
+        livemode=False,
+        currency="idr",
+        amount=500_000,
+        payment_method_type="gopay",
+        source="ch_gopay",
+        reference="txn_gopay_capture",
+    )
+    run = reconciliation_run_for_day(day=timezone.now().date())
+    assert (run.report_lines, run.ledger_lines, run.matched, run.difference_count) == (3, 3, 3, 0)

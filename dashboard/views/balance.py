@@ -15,6 +15,7 @@ from core.money import supported_currencies
 from dashboard.access import audit, dashboard_view
 from dashboard.forms import amount_in_minor
 from dashboard.selectors import keyset_page
+from dashboard.templatetags.dashboard import money
 from dashboard.views.common import render_page
 from merchants.models import BankAccount
 from merchants.services import bank_account_set
@@ -232,16 +233,26 @@ def payout_create_view(request: HttpRequest) -> HttpResponse:
         error = "Check the payout form."
     else:
         currency = form.cleaned_data["currency"]
+        amount = amount_in_minor(form.cleaned_data["amount"], currency)
         try:
             payout = payout_create(
                 merchant=d.merchant,
                 livemode=d.livemode,
-                amount=amount_in_minor(form.cleaned_data["amount"], currency),
+                amount=amount,
                 currency=currency,
                 description=form.cleaned_data["description"],
             )
         except APIError as exc:
             error = exc.message
+            if exc.code == "balance_insufficient":
+                # The service speaks the API's minor units; the form takes major ones.
+                balances = merchant_balances(merchant=d.merchant, livemode=d.livemode)
+                available = balances.get(currency, {}).get("available", 0)
+                error = (
+                    "You have insufficient funds in your available balance: "
+                    f"{money(available, currency)} available, {money(amount, currency)} "
+                    "requested."
+                )
     if payout is not None:
         audit(
             request,

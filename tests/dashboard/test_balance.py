@@ -154,6 +154,33 @@ def test_a_payout_above_the_available_balance_is_refused_with_the_reason(
     assert not Payout.objects.exists()
 
 
+def test_the_insufficient_funds_error_speaks_the_forms_units_as_money(dashboard_client, merchant):
+    _account(merchant)
+    response = dashboard_client.post(
+        reverse("dashboard:payout-create"),
+        {"amount": "10000", "currency": "idr"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert (
+        "You have insufficient funds in your available balance: IDR\xa00.00 available, "
+        "IDR\xa010,000.00 requested."
+    ) in response.content.decode()
+
+
+def test_the_insufficient_funds_error_shows_what_is_available(dashboard_client, settled):
+    from settlement.services.payouts import payout_cancel
+
+    _, automatic = settled
+    payout_cancel(payout=automatic)  # its money is available again
+    response = dashboard_client.post(
+        reverse("dashboard:payout-create"), {"amount": "5000.50", "currency": "idr"}, follow=True
+    )
+    available = f"IDR\xa0{automatic.amount / 100:,.2f} available"
+    body = response.content.decode()
+    assert f"{available}, IDR\xa05,000.50 requested." in body
+    assert not Payout.objects.filter(automatic=False).exists()
+
+
 def test_a_manual_payout_without_javascript_redirects_back(dashboard_client, merchant):
     response = dashboard_client.post(
         reverse("dashboard:payout-create"), {"amount": "1", "currency": "idr"}

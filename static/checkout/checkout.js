@@ -41,6 +41,13 @@
     else input.removeAttribute("aria-invalid");
   }
 
+  // The server's last word (a decline) is about the card as it was sent: once the customer
+  // edits the form, or the browser finds a new problem, it no longer applies.
+  function clearBanner(form) {
+    var banner = form.querySelector("#form-error");
+    if (banner && banner.textContent) banner.textContent = "";
+  }
+
   function check(form) {
     var number = digits(form.number.value);
     var exp = digits(form.exp.value);
@@ -59,7 +66,7 @@
     if (cvc.length !== (brand ? brand[2] : 3) && !(cvc.length >= 3 && !brand)) errors.cvc = form.dataset.msgCvc;
     ["number", "exp", "cvc"].forEach(function (name) { setError(form, name, errors[name]); });
     var first = ["number", "exp", "cvc"].filter(function (n) { return errors[n]; })[0];
-    if (first) { form.querySelector("#" + first).focus(); return false; }
+    if (first) { clearBanner(form); form.querySelector("#" + first).focus(); return false; }
     return true;
   }
 
@@ -67,6 +74,7 @@
     var input = event.target;
     var form = input.form;
     if (!form || form.id !== "card-form") return;
+    clearBanner(form);
     if (input.id === "number") {
       var number = digits(input.value).slice(0, 19);
       var brand = brandOf(number);

@@ -227,3 +227,27 @@ def test_the_processing_state_polls_and_moves_on_by_itself(
     session.refresh_from_db()
     assert session.status == "complete"
     assert session.payment_intent.charges.count() == 1
+
+
+def _declined(page, live_server, session):
+    open_checkout(page, live_server, session)
+    fill_card(page, "4000 0000 0000 0002")
+    page.click("#pay-button")
+    expect(page.locator("#form-error")).to_have_text(
+        "Your card was declined. Use another card or contact your bank."
+    )
+
+
+def test_a_new_problem_found_in_the_browser_replaces_the_old_decline(page, live_server, session):
+    _declined(page, live_server, session)
+    page.click("#pay-button")  # the card number is not kept: the browser refuses the form
+    expect(page.locator("#number-error")).to_have_text("Enter a valid card number.")
+    expect(page.locator("#form-error")).to_have_text("")
+    expect(page.locator("#form-error")).to_be_hidden()
+
+
+def test_editing_the_card_clears_the_old_decline(page, live_server, session):
+    _declined(page, live_server, session)
+    page.locator("#number").press_sequentially("4242")
+    expect(page.locator("#form-error")).to_have_text("")
+    expect(page.locator("#form-error")).to_be_hidden()

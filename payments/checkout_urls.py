@@ -10,5 +10,6 @@ urlpatterns = [
     re_path(r"^logo/(?P<digest>[0-9a-f]{64})\.png$", checkout_views.logo, name="logo"),
     path("<str:session_id>", checkout_views.page, name="page"),
     path("<str:session_id>/status", checkout_views.status, name="status"),
+    path("<str:session_id>/change", checkout_views.change_method, name="change-method"),
     path("<str:session_id>/return", checkout_views.authentication_return, name="return"),
 ]

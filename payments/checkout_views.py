@@ -25,8 +25,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import wraps
+from functools import lru_cache, wraps
 from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.numbers import format_currency
 from django.conf import settings
@@ -51,6 +52,7 @@ from payments.models import CheckoutSession, CheckoutSessionStatus, PaymentInten
 from payments.selectors.checkout import checkout_session_for_page
 from payments.services.checkout import (
     CheckoutSessionClosedError,
+    checkout_session_cancel_attempt,
     checkout_session_expire_if_due,
     checkout_session_pay_card,
     checkout_session_pay_local,
@@ -102,8 +104,10 @@ ATTEMPT_EXPIRED = _(
 )
 CROSS_SITE = _("This form can only be sent from the checkout page itself.")
 LOCAL_REFUSED = _("The payment could not be started. Try again or choose another method.")
+CANCEL_FAILED = _("This payment could not be closed just now. Wait a moment and try again.")
 PHONE_INVALID = _("Enter your OVO phone number (08…).")
 BANK_MISSING = _("Choose your bank.")
+DEFAULT_TIMEZONE = "Asia/Jakarta"
 FIELD_MESSAGES = {
     "number": _("Enter a valid card number."),
     "exp": _("Enter the expiry date as MM / YY."),
@@ -222,6 +226,16 @@ def _attempt_expired(session: CheckoutSession) -> bool:
     )
 
 
+@lru_cache(maxsize=64)
+def _known_timezone(name: str) -> str:
+    """The merchant's time zone name, or the default for a name the system doesn't know."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return DEFAULT_TIMEZONE
+    return name
+
+
 def _first_local(session: CheckoutSession) -> str:
     return next((t for t in session.payment_method_types if t in LOCAL_TYPES), "card")
 
@@ -315,6 +329,7 @@ def _context(session: CheckoutSession, embed: Embed | None = None, **extra) -> d
     intent = session.payment_intent
     next_action = (intent.next_action or {}) if intent is not None else {}
     query = embed.query if embed else ""
+    merchant_tz = session.merchant.timezone or DEFAULT_TIMEZONE
     pay_url = reverse("checkout:page", args=[session.public_id]) + query
     context = {
         "session": session,
@@ -332,8 +347,12 @@ def _context(session: CheckoutSession, embed: Embed | None = None, **extra) -> d
         "values": {},
         "pay_url": pay_url,
         "status_url": reverse("checkout:status", args=[session.public_id]) + query,
+        "change_url": reverse("checkout:change-method", args=[session.public_id]) + query,
         "embed": embed,
         "local": _local_context(next_action),
+        # Deadlines in the merchant's time zone ("WIB" for Asia/Jakarta), as its customers
+        # read clocks.
+        "merchant_tz": _known_timezone(merchant_tz),
         "method": "card" if "card" in session.payment_method_types else _first_local(session),
         "methods": [
             {
@@ -574,6 +593,27 @@ def _decline_message(code: str | None, decline_code: str | None) -> str:
         if key in CARD_MESSAGES and key not in ("lost_card", "stolen_card", "fraudulent"):
             return CARD_MESSAGES[key]
     return DECLINED
+
+
+@csrf_exempt  # see the module's docstring: _cross_site() instead of a cookie token
+@never_cache
+@checkout_csp
+@require_http_methods(["POST"])
+def change_method(request, session_id: str):
+    """ "Choose another method" while a wallet, QRIS, OVO or virtual account payment waits
+    for the customer: the provider closes it and its intent is canceled, then the page
+    shows the methods again (or the success, if the customer had paid just before)."""
+    session = _session_or_404(request, session_id)
+    if _cross_site(request):
+        return _page(request, session, status=403, form_error=CROSS_SITE)
+    try:
+        session = checkout_session_cancel_attempt(session=session)
+    except CheckoutSessionClosedError:
+        pass  # the page shows the success or the expiry
+    except InvalidRequestError:
+        session = checkout_session_for_page(public_id=session.public_id)
+        return _page(request, session, status=409, form_error=CANCEL_FAILED)
+    return _go(request, _page_url(request, session))
 
 
 @never_cache

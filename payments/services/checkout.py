@@ -8,6 +8,7 @@ most once. Completion and expiry are conditional updates from `open`, each writi
 Event in the same transaction.
 """
 
+import contextlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -233,19 +234,25 @@ def _locked(session_pk: int) -> CheckoutSession:
     return CheckoutSession.objects.select_related("merchant", "payment_intent").get(pk=session_pk)
 
 
-def _attempt_expired(intent: PaymentIntent | None) -> bool:
+# A local attempt ends canceled when its time ran out ("expired") or when the customer
+# chose another method (checkout_session_cancel_attempt): the session then takes another.
+_ATTEMPT_OVER = ("expired", "requested_by_customer")
+
+
+def _attempt_over(intent: PaymentIntent | None) -> bool:
     return (
         intent is not None
         and intent.status == PaymentIntentStatus.CANCELED
-        and intent.cancellation_reason == "expired"
+        and intent.cancellation_reason in _ATTEMPT_OVER
     )
 
 
 def _intent_for_payment(session: CheckoutSession, *, now: datetime) -> PaymentIntent:
     """The session's PaymentIntent, created on the first attempt (once, under the lock),
-    and again after a local payment's time ran out (the expired intent is canceled, a
-    final state: it can never be paid, so the session is still paid at most once, by its
-    one live intent). A card decline keeps the intent (requires_payment_method)."""
+    and again after a local payment's time ran out or the customer chose another method
+    (the old intent is canceled, a final state: it can never be paid, so the session is
+    still paid at most once, by its one live intent). A card decline keeps the intent
+    (requires_payment_method)."""
     with transaction.atomic():
         session = _locked(session.pk)
         if session.status != Status.OPEN:
@@ -254,7 +261,7 @@ def _intent_for_payment(session: CheckoutSession, *, now: datetime) -> PaymentIn
             )
         if session.expires_at <= now:
             raise CheckoutSessionClosedError("This Checkout Session has expired.")
-        if session.payment_intent is None or _attempt_expired(session.payment_intent):
+        if session.payment_intent is None or _attempt_over(session.payment_intent):
             session.payment_intent = payment_intent_create(
                 merchant=session.merchant,
                 livemode=session.livemode,
@@ -341,8 +348,9 @@ def checkout_session_pay_local(
     as checkout_session_pay_card. `return_url` is where the e-wallet app sends the customer
     back (the page by default).
 
-    After a local payment's time ran out (its intent canceled as expired) the customer may
-    try again: the next attempt gets a new PaymentIntent (_intent_for_payment)."""
+    After a local payment's time ran out (its intent canceled as expired), or once the
+    customer chose another method (checkout_session_cancel_attempt), the customer may try
+    again: the next attempt gets a new PaymentIntent (_intent_for_payment)."""
     from payments.services.local_methods import local_payment_confirm
 
     now = now or timezone.now()
@@ -375,6 +383,41 @@ def checkout_session_pay_local(
     return checkout_session_sync(session=session)
 
 
+def checkout_session_cancel_attempt(*, session: CheckoutSession) -> CheckoutSession:
+    """The customer chooses another method while a local payment (e-wallet, OVO push,
+    virtual account, QRIS) waits for them: that attempt ends through payment_intent_cancel
+    ("requested_by_customer"), which has the provider close the payment first
+    (local_payment_cancel) and then cancels the intent. The session stays open and its
+    next attempt is a new PaymentIntent (_intent_for_payment). A provider's late callback
+    for the closed payment changes nothing (local_payment_conclude: the first end wins).
+
+    If the customer paid before the provider closed it, the payment stands and the session
+    completes. Idempotent: with no local payment pending, nothing changes. No lock is held
+    across the provider's call. Raises CheckoutSessionClosedError when the session is
+    complete or expired, InvalidRequestError ("cancel_failed") when the provider could not
+    close the payment (it is still pending then)."""
+    from payments.services.local_methods import awaiting_customer
+
+    session = CheckoutSession.objects.select_related("merchant", "payment_intent").get(
+        pk=session.pk
+    )
+    if session.status != Status.OPEN:
+        raise CheckoutSessionClosedError(
+            f"This Checkout Session is {session.status}: its payment cannot be changed."
+        )
+    intent = session.payment_intent
+    if (
+        intent is not None
+        and intent.status == PaymentIntentStatus.REQUIRES_ACTION
+        and awaiting_customer(intent) is not None
+    ):
+        # A StateConflictError: paid (or ended) just before the provider closed it; the
+        # sync below tells.
+        with contextlib.suppress(StateConflictError):
+            payment_intent_cancel(intent=intent, cancellation_reason="requested_by_customer")
+    return checkout_session_sync(session=session)
+
+
 def checkout_session_sync(*, session: CheckoutSession) -> CheckoutSession:
     """Complete the session if its PaymentIntent is paid (succeeded, or authorized with
     manual capture). Idempotent: a conditional update from open, the event written once."""
@@ -386,6 +429,28 @@ def checkout_session_sync(*, session: CheckoutSession) -> CheckoutSession:
         _complete(session)
         session.refresh_from_db()
     return session
+
+
+def checkout_session_complete_on_commit(*, intent_pk: int) -> None:
+    """Called by payment_intents when an intent is paid (card phase 3, 3-D Secure, an
+    inquiry, a local method's callback or poll): once that commits, the open session of
+    this intent completes with its event, without waiting for the page's poll or the
+    sweeper. After the commit rather than inside it: the expiry path locks the session
+    then the intent, the payment path the intent then the session, and completing in a
+    transaction of its own keeps them from waiting on each other. Robust: should it fail,
+    the payment stands and the sweeper completes the session."""
+    transaction.on_commit(
+        lambda: checkout_session_complete_for_intent(intent_pk=intent_pk), robust=True
+    )
+
+
+def checkout_session_complete_for_intent(*, intent_pk: int) -> int:
+    """Complete the open session(s) whose PaymentIntent `intent_pk` is paid. Idempotent (a
+    conditional update from open, the event written once); returns how many moved."""
+    sessions = CheckoutSession.objects.filter(
+        payment_intent_id=intent_pk, status=Status.OPEN, payment_intent__status__in=list(_PAID)
+    ).select_related("merchant")
+    return sum(_complete(session) for session in sessions)
 
 
 def _complete(session: CheckoutSession) -> bool:

@@ -690,6 +690,9 @@ def _succeed_charge(
         _emit(
             intent, _charge_event(charge, "succeeded"), _intent_event(intent, "succeeded", previous)
         )
+    from payments.services.checkout import checkout_session_complete_on_commit  # no cycle
+
+    checkout_session_complete_on_commit(intent_pk=intent.pk)
 
 
 def _after_capture(

@@ -208,3 +208,68 @@ def test_a_session_without_cards_opens_on_its_first_local_method(client, make_se
     assert 'id="card-form"' not in html
     client.post(f"/checkout/{session.public_id}", {"method": "qris"})
     assert 'id="qr-code"' in client.get(f"/checkout/{session.public_id}").content.decode()
+
+
+def test_a_customer_waiting_on_a_va_can_choose_another_method_and_pay_by_card(
+    page, live_server, session
+):
+    open_tab(page, live_server, session, "Bank transfer")
+    page.check("#bank-bca")
+    page.click("#local-pay-button")
+    expect(page.locator("#pay-title")).to_have_text("Transfer to the BCA virtual account")
+    first = PaymentIntent.objects.get()
+    # Asking for the card tab does not hide the pending transfer, but the way out is there.
+    page.goto(f"{live_server.url}/checkout/{session.public_id}?method=card")
+    expect(page.locator("#pay-title")).to_have_text("Transfer to the BCA virtual account")
+    expect(page.locator("#cancel-link-footer")).to_have_text("Cancel and return to Toko Kopi")
+    expect(page.locator("#cancel-link-footer")).to_have_attribute(
+        "href", live_server.url + "/healthz?canceled=1"
+    )
+    page.click("#change-method")
+    expect(page.locator("#tab-card")).to_be_visible()
+    expect(page.locator("#va-number")).to_have_count(0)
+    first.refresh_from_db()
+    assert (first.status, first.cancellation_reason) == ("canceled", "requested_by_customer")
+
+    page.click("#tab-card")
+    page.fill("#number", "4242 4242 4242 4242")
+    page.fill("#exp", "12 / 34")
+    page.fill("#cvc", "123")
+    page.click("#pay-button")
+    expect_paid_by_itself(page, session)
+    assert session.payment_intent_id != first.pk
+
+
+def test_without_javascript_the_waiting_page_moves_on_by_itself(browser, live_server, session):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/checkout/{session.public_id}")
+        page.click("#tab-gopay")
+        page.click("#local-pay-button")
+        expect(page.locator("#qr-code")).to_be_visible()
+        link = page.locator("#open-app").get_attribute("href")
+        wallet = context.new_page()
+        wallet.goto(link)
+        wallet.click("text=Approve payment")
+        expect(wallet.locator("#wallet-result")).to_contain_text("paid")
+        expect(page.locator("#outcome")).to_contain_text("Payment successful", timeout=15_000)
+    finally:
+        context.close()
+
+
+def test_a_wallet_payment_completes_the_session_without_the_page_or_the_sweeper(
+    page, live_server, session
+):
+    from payments.services.checkout import checkout_session_pay_local
+    from webhooks.models import Event
+
+    session = checkout_session_pay_local(session=session, method="gopay")
+    link = session.payment_intent.next_action["redirect_to_url"]["url"]
+    page.goto(link)  # the customer's GoPay app; the checkout page is never opened
+    page.click("text=Approve payment")
+    expect(page.locator("#wallet-result")).to_contain_text("paid")
+    session.refresh_from_db()
+    assert (session.status, session.payment_status) == ("complete", "paid")
+    completed = Event.objects.get(type="checkout.session.completed")
+    assert completed.object_id == session.public_id

@@ -6,7 +6,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from payments.models import PaymentIntent, PaymentIntentStatus
-from payments.services.payment_intents import payment_intent_complete_authentication
+from payments.services.payment_intents import (
+    authentication_return_token_valid,
+    payment_intent_complete_authentication,
+)
 
 
 def _with_query(url: str, params: dict) -> str:
@@ -20,7 +23,12 @@ def _with_query(url: str, params: dict) -> str:
 def authentication_return(request, intent_id: str):
     """The customer's browser comes back from the 3-D Secure page. We learn the result from
     the processor (an inquiry, never a new authorization), then send the customer on to the
-    merchant's return_url as Stripe does."""
+    merchant's return_url as Stripe does. Only with the signed token of the URL the
+    gateway gave the issuer: the redirect carries the intent's client_secret."""
+    if not authentication_return_token_valid(
+        intent_id=intent_id, token=request.GET.get("token", "")
+    ):
+        raise Http404
     intent = PaymentIntent.objects.select_related("merchant").filter(public_id=intent_id).first()
     if intent is None:
         raise Http404

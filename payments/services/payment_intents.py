@@ -12,8 +12,10 @@ new reference.
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
@@ -331,8 +333,7 @@ def payment_intent_confirm(
         merchant_country=merchant.country,
         customer_ip=customer_ip,
         customer_email=fresh.receipt_email or None,
-        authentication_return_url=settings.GATEWAY_BASE_URL
-        + f"/payments/authenticate/{fresh.public_id}/return",
+        authentication_return_url=authentication_return_url(fresh),
     )
     del cvc
     result = get_connector(CONNECTOR).authorize(request)
@@ -342,6 +343,31 @@ def payment_intent_confirm(
     if intent.status == Status.REQUIRES_PAYMENT_METHOD and intent.last_payment_error:
         raise _card_error(intent)
     return intent
+
+
+# The 3-D Secure return page hands the customer (and the client_secret) on to the
+# merchant's return_url, so it answers only the URL the gateway gave the issuer: signed,
+# for the challenge's lifetime and then some.
+AUTHENTICATION_RETURN_SALT = "payments.authentication-return"
+AUTHENTICATION_RETURN_MAX_AGE = timedelta(days=1)
+
+
+def authentication_return_url(intent: PaymentIntent) -> str:
+    token = signing.dumps(intent.public_id, salt=AUTHENTICATION_RETURN_SALT)
+    return (
+        f"{settings.GATEWAY_BASE_URL}/payments/authenticate/{intent.public_id}/return?"
+        + urlencode({"token": token})
+    )
+
+
+def authentication_return_token_valid(*, intent_id: str, token: str) -> bool:
+    try:
+        signed = signing.loads(
+            token, salt=AUTHENTICATION_RETURN_SALT, max_age=AUTHENTICATION_RETURN_MAX_AGE
+        )
+    except signing.BadSignature:
+        return False
+    return signed == intent_id
 
 
 def _payment_method_from_data(merchant: Merchant, livemode: bool, data: dict):

@@ -278,6 +278,34 @@ def test_a_failed_3d_secure_challenge_returns_the_intent_to_requires_payment_met
     assert intent.last_payment_error.code == "payment_intent_authentication_failure"
 
 
+def test_the_3d_secure_return_page_answers_only_the_url_given_to_the_issuer(client, live_server):
+    intent = _create(
+        client,
+        payment_method="pm_card_threeDSecure2Required",
+        confirm=True,
+        return_url="https://shop.example.com/done",
+    )
+    return_page = f"{live_server.url}/payments/authenticate/{intent.id}/return"
+    for query in ("", "?token=forged", "?token=" + "x" * 40):
+        response = requests.get(return_page + query, allow_redirects=False, timeout=10)
+        assert response.status_code == 404
+        assert intent.client_secret not in response.headers.get("Location", "")
+        assert intent.client_secret not in response.text
+    other = _create(client, payment_method="pm_card_threeDSecure2Required", confirm=True)
+    challenge = requests.Session()
+    form = _form_with_button(challenge.get(other.next_action.redirect_to_url.url).text, "fail")
+    handed_out = challenge.post(
+        urljoin(other.next_action.redirect_to_url.url, form["action"]),
+        data=form["fields"],
+        allow_redirects=False,
+        timeout=10,
+    ).headers["Location"]
+    token = parse_qs(urlsplit(handed_out).query)["token"][0]
+    # another intent's token opens nothing
+    response = requests.get(f"{return_page}?token={token}", allow_redirects=False, timeout=10)
+    assert response.status_code == 404
+
+
 def _sweep(minutes_ahead: int) -> None:
     from datetime import timedelta
 

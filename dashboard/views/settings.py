@@ -119,11 +119,19 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     return render_page(request, "dashboard/settings.html", _context(request))
 
 
+def _refused(request: HttpRequest, form_key: str, form, partial: str) -> HttpResponse:
+    """The form again with its errors inline. htmx swaps only 2xx answers into the page
+    (the dashboard's htmx config), so an htmx request gets the form's fragment with 200,
+    as the team forms do; a plain post (no JavaScript) gets the whole page with 400."""
+    context = _context(request, **{form_key: form, f"{partial}_error": "Check the form."})
+    status = 200 if request.htmx else 400
+    return render_page(request, "dashboard/settings.html", context, partial=partial, status=status)
+
+
 def _saved(request: HttpRequest, form_key: str, form, action: str, partial: str):
     d = request.dashboard
     if not form.is_valid():
-        context = _context(request, **{form_key: form, f"{partial}_error": "Check the form."})
-        return render_page(request, "dashboard/settings.html", context, partial=partial, status=400)
+        return _refused(request, form_key, form, partial)
     changed = merchant_settings_update(merchant=d.merchant, **form.cleaned_data)
     if changed:
         audit(request, action, d.merchant.public_id, **changed)
@@ -155,10 +163,7 @@ def settings_branding(request: HttpRequest) -> HttpResponse:
     d = request.dashboard
     form = BrandingForm(request.POST, request.FILES)
     if not form.is_valid():
-        context = _context(request, branding_form=form, branding_error="Check the form.")
-        return render_page(
-            request, "dashboard/settings.html", context, partial="branding", status=400
-        )
+        return _refused(request, "branding_form", form, "branding")
     data = form.cleaned_data
     changes = {
         "brand_color": data["brand_color"],

@@ -202,8 +202,17 @@ def test_bad_branding_is_refused_with_the_reason_and_changes_nothing(
         {**BRANDING, field: value},
         HTTP_HX_REQUEST="true",
     )
-    assert response.status_code == 400
-    assert message in response.content.decode()
+    # htmx swaps only 2xx: the form comes back in place with the reason beside the field.
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.lstrip().startswith('<form class="panel" id="branding"')
+    assert message in body and "Check the form." in body
+    # Without JavaScript: the whole page, refused.
+    if hasattr(value, "seek"):
+        value.seek(0)
+    page = dashboard_client.post(reverse("dashboard:settings-branding"), {**BRANDING, field: value})
+    assert page.status_code == 400
+    assert message in page.content.decode() and "<h1>Settings</h1>" in page.content.decode()
     merchant.refresh_from_db()
     assert (merchant.brand_color, merchant.checkout_allowed_origins, merchant.logo_digest) == (
         "",
@@ -243,6 +252,48 @@ def test_the_branding_form_needs_the_csrf_token(owner, merchant):
     assert Merchant.objects.get(pk=merchant.pk).brand_color == ""
 
 
+def _sign_in_as_owner(page, live_server, member) -> None:
+    from tests.dashboard.conftest import PASSWORD, enable_totp, totp_code
+
+    owner = member("owner")
+    secret = enable_totp(owner)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", owner.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.fill("input[name=code]", totp_code(secret))
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/dashboard/")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_in_chromium_a_refused_origin_is_shown_beside_the_field_in_the_page(
+    page, live_server, merchant, member
+):
+    from playwright.sync_api import expect
+
+    _sign_in_as_owner(page, live_server, member)
+    page.goto(f"{live_server.url}/dashboard/settings/")
+    page.fill("#id_checkout_allowed_origins", "http://evil.example")
+    page.click("#branding-save")
+    expect(page.locator("#origins-errors")).to_contain_text(
+        "http://evil.example must use https (http is accepted for localhost and 127.0.0.1 "
+        "only, in test mode)."
+    )
+    expect(page.locator("#branding [role=alert]")).to_have_text("Check the form.")
+    # In place: the rest of the page is still there, styled, and the value is kept.
+    expect(page.locator("h1")).to_have_text("Settings")
+    expect(page.locator("#profile")).to_be_visible()
+    expect(page.locator("#schedule")).to_be_visible()
+    expect(page.locator("#branding")).to_have_count(1)
+    expect(page.locator("#id_checkout_allowed_origins")).to_have_value("http://evil.example")
+    expect(page.locator("#branding")).to_have_css("background-color", "rgb(255, 255, 255)")
+    assert page.url == f"{live_server.url}/dashboard/settings/"
+    merchant.refresh_from_db()
+    assert merchant.checkout_allowed_origins == []
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_in_chromium_the_owner_brands_the_checkout_and_customers_see_it(
@@ -251,23 +302,14 @@ def test_in_chromium_the_owner_brands_the_checkout_and_customers_see_it(
     from playwright.sync_api import expect
 
     from payments.services.checkout import checkout_session_create
-    from tests.dashboard.conftest import PASSWORD, enable_totp, totp_code
 
     settings.GATEWAY_BASE_URL = live_server.url
-    owner = member("owner")
-    secret = enable_totp(owner)
     violations = []
     page.on(
         "console",
         lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
     )
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", owner.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.fill("input[name=code]", totp_code(secret))
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/dashboard/")
+    _sign_in_as_owner(page, live_server, member)
 
     logo = tmp_path / "logo.png"
     Image.new("RGBA", (600, 150), (15, 118, 110, 255)).save(logo)

@@ -716,9 +716,12 @@ def _succeed_charge(
         _emit(
             intent, _charge_event(charge, "succeeded"), _intent_event(intent, "succeeded", previous)
         )
-    from payments.services.checkout import checkout_session_complete_on_commit  # no cycle
+    if "checkout_session" in (intent.metadata or {}):  # what checkout marks its intents with
+        # (without the mark, API payments pay no extra read; the sweeper completes any
+        # session whose mark a merchant removed)
+        from payments.services.checkout import checkout_session_complete_on_commit  # no cycle
 
-    checkout_session_complete_on_commit(intent_pk=intent.pk)
+        checkout_session_complete_on_commit(intent_pk=intent.pk)
 
 
 def _after_capture(

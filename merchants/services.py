@@ -301,6 +301,7 @@ def audit_event_record(
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_MERCHANT_NAME = "Demo Store"
+DEMO_BANK_ACCOUNT = {"bank_code": "bca", "account_number": "1234567890"}
 
 
 def _demo_secret(label: str, length: int = 32) -> str:
@@ -321,7 +322,8 @@ class DemoMerchant:
 
 
 def demo_merchant_ensure() -> DemoMerchant:
-    """Create the demo merchant, its owner and its test keys when missing. Idempotent."""
+    """Create the demo merchant, its owner, its test keys and a sandbox bank account for its
+    payouts when missing. Idempotent."""
     user_model = get_user_model()
     password = "demo-" + _demo_secret("password", 12)
     with transaction.atomic():
@@ -355,6 +357,19 @@ def demo_merchant_ensure() -> DemoMerchant:
                     merchant=merchant, kind=kind, livemode=False, name="demo", secret=raw[8:]
                 )
             keys[kind] = raw
+        # A sandbox bank account that the sandbox bank pays (not one of its failing test
+        # accounts), so the demo merchant's payouts work on a fresh install. Only when it has
+        # none: an account set in the dashboard stays.
+        if not BankAccount.objects.filter(
+            merchant=merchant, currency=merchant.default_currency
+        ).exists():
+            bank_account_set(
+                merchant=merchant,
+                currency=merchant.default_currency,
+                bank_code=DEMO_BANK_ACCOUNT["bank_code"],
+                account_number=DEMO_BANK_ACCOUNT["account_number"],
+                account_holder_name=DEMO_MERCHANT_NAME,
+            )
     return DemoMerchant(
         merchant=merchant,
         secret_key=keys[APIKeyKind.SECRET],

@@ -54,6 +54,7 @@ urlpatterns = [
     path("settings/bank-accounts/", balance.bankaccount_list, name="bankaccount-list"),
     path("developers/keys/", developers.apikey_list, name="apikey-list"),
     path("developers/keys/create", developers.apikey_create, name="apikey-create"),
+    path("developers/keys/<int:pk>/reveal", developers.apikey_reveal, name="apikey-reveal"),
     path("developers/keys/<int:pk>/roll", developers.apikey_roll, name="apikey-roll"),
     path("developers/keys/<int:pk>/revoke", developers.apikey_revoke, name="apikey-revoke"),
     path("developers/webhooks/", developers.webhookendpoint_list, name="webhookendpoint-list"),

@@ -2,18 +2,22 @@
 edit events, roll secret, disable, send a test event, resend an event, deliveries).
 
 A new key or secret is shown once, in the response to the POST that made it, and never
-again: it is neither stored in clear nor put in the session."""
+again: it is neither stored in clear nor put in the session. The test keys that sign-up
+creates were never shown to anyone (only their hashes exist), so the keys page offers to
+reveal each of them once, as Stripe's "Reveal test key" does: a fresh key is made and shown,
+and the unseen one is revoked at once (no one can have used it)."""
 
 from datetime import timedelta
 
 from django import forms
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_POST
 
 from core.errors import APIError, ResourceMissingError
 from dashboard.access import audit, dashboard_view
 from dashboard.views.common import render_page
-from merchants.models import APIKey, APIKeyKind
+from merchants.models import APIKey, APIKeyKind, AuditEvent
 from merchants.services import api_key_create, api_key_revoke, api_key_roll
 from webhooks.models import WebhookEndpoint
 from webhooks.selectors import (
@@ -61,11 +65,45 @@ def _key(request: HttpRequest, pk: int) -> APIKey:
     return key
 
 
-def _keys_page(request: HttpRequest, *, issued=None, error: str = "", form=None) -> HttpResponse:
+# merchants.services.merchant_signup names the test keys it makes so.
+SIGNUP_KEY_NAME = "default"
+
+
+def _unrevealed(request: HttpRequest, keys: list[APIKey]) -> set[int]:
+    """The keys among `keys` that no one has seen: sign-up's test keys while they are
+    active and unused. A key made, rolled or revealed here was shown in that answer, and
+    the audit log names it (api_key.create and api_key.reveal by object id, api_key.roll
+    as new_key)."""
+    candidates = [
+        k
+        for k in keys
+        if k.name == SIGNUP_KEY_NAME
+        and not k.livemode
+        and k.revoked_at is None
+        and k.expires_at is None
+        and k.last_used_at is None
+    ]
+    if not candidates:
+        return set()
+    shown = set()
+    for action, object_id, data in AuditEvent.objects.filter(
+        merchant=request.dashboard.merchant,
+        action__in=["api_key.create", "api_key.roll", "api_key.reveal"],
+    ).values_list("action", "object_id", "data"):
+        shown.add(data.get("new_key", "") if action == "api_key.roll" else object_id)
+    return {k.pk for k in candidates if k.redacted not in shown}
+
+
+def _keys_page(
+    request: HttpRequest, *, issued=None, revealed: bool = False, error: str = "", form=None
+) -> HttpResponse:
+    keys = list(_keys(request))
     context = {
         "nav": "keys",
-        "keys": list(_keys(request)),
+        "keys": keys,
+        "unrevealed": _unrevealed(request, keys),
         "issued": issued,
+        "revealed": revealed,
         "error": error,
         "form": form or KeyCreateForm(),
         "roll_expiries": list(ROLL_EXPIRIES),
@@ -93,6 +131,30 @@ def apikey_create(request: HttpRequest) -> HttpResponse:
     )
     audit(request, "api_key.create", issued.api_key.redacted, kind=issued.api_key.kind)
     return _keys_page(request, issued=issued)
+
+
+@require_POST
+@dashboard_view("keys.manage", require_2fa=True)
+def apikey_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a sign-up test key once: only its hash exists, so a fresh key of the same kind
+    and name replaces it (shown in this answer) and the unseen one is revoked. The row lock
+    makes a double click reveal one key, not two."""
+    d = request.dashboard
+    with transaction.atomic():
+        key = _keys(request).select_for_update().filter(pk=pk).first()
+        if key is None:
+            raise Http404("No such key")
+        if key.pk not in _unrevealed(request, [key]):
+            return _keys_page(
+                request,
+                error="This key cannot be shown again: a key is shown once. Roll it for a new one.",
+            )
+        issued = api_key_create(
+            merchant=d.merchant, kind=key.kind, livemode=key.livemode, name=key.name
+        )
+        api_key_revoke(api_key=key)
+        audit(request, "api_key.reveal", issued.api_key.redacted, replaces=key.redacted)
+    return _keys_page(request, issued=issued, revealed=True)
 
 
 @require_POST

@@ -9,7 +9,10 @@ Any other Luhn-valid number belongs to a generic US issuer that approves within 
 
 from dataclasses import dataclass
 
-DEFAULT_CREDIT_LIMIT = 100_000_000  # minor units, whatever the currency
+# Minor units, whatever the currency: Rp10,000,000,000 or USD 10,000,000,000. Generous, so
+# that a demo or a benchmark on one test card never runs out in idr, where a payment is
+# millions of minor units; a test reaches the limit by asking account_state for it.
+DEFAULT_CREDIT_LIMIT = 1_000_000_000_000
 
 
 @dataclass(frozen=True)

@@ -91,5 +91,10 @@ def install_card_masking() -> None:
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        request_id = request_id_var.get()
+        if request_id == "-":
+            # Django logs a 4xx/5xx answer ("Bad Request: /v1/...") after the middleware
+            # that set the id has returned; the record carries the request itself.
+            request_id = getattr(getattr(record, "request", None), "request_id", "-")
+        record.request_id = request_id
         return True

@@ -85,3 +85,31 @@ def test_every_luhn_valid_13_to_19_digit_number_is_masked(body, sep, prefix):
     digits_left = "".join(ch for ch in masked if ch.isdigit())
     assert digits_left == number[:6] + number[-4:]  # BIN and last 4 only
     assert len(masked) == len(prefix) + len(written) + 1
+
+
+def test_the_log_line_of_a_refused_api_request_carries_its_request_id():
+    # Django logs "Unauthorized: /v1/..." after the request id middleware has returned.
+    script = """
+import django
+django.setup()
+from django.test import Client
+response = Client(HTTP_HOST="localhost").get(
+    "/v1/payment_intents", HTTP_AUTHORIZATION="Bearer not-a-key"
+)
+print("REQUEST-ID", response["Request-Id"], response.status_code)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={"DJANGO_SETTINGS_MODULE": "config.settings.test", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    [marker] = [line for line in result.stdout.splitlines() if line.startswith("REQUEST-ID")]
+    _, request_id, status = marker.split()
+    assert status == "401"
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    refused = [line for line in lines if line["logger"] == "django.request"]
+    assert refused and all(line["request_id"] == request_id for line in refused)

@@ -32,7 +32,7 @@ def test_a_developer_is_not_offered_api_keys_but_is_offered_webhooks(client_as):
 
 
 @pytest.mark.parametrize(
-    ("role", "page"),
+    ("role", "url_name"),
     [
         ("developer", "dashboard:apikey-list"),
         ("viewer", "dashboard:webhookendpoint-list"),
@@ -41,9 +41,9 @@ def test_a_developer_is_not_offered_api_keys_but_is_offered_webhooks(client_as):
     ],
 )
 def test_a_page_the_role_cannot_open_is_the_dashboards_403_page_with_the_reason(
-    client_as, merchant, role, page
+    client_as, merchant, role, url_name
 ):
-    response = client_as(role).get(reverse(page))
+    response = client_as(role).get(reverse(url_name))
     assert response.status_code == 403
     body = response.content.decode()
     assert re.search(r'<p id="forbidden-reason"[^>]*>Your role does not allow this\.</p>', body)

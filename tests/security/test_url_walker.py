@@ -69,6 +69,7 @@ FILL: dict[str, dict[str, str]] = {
     "dashboard:settlementbatch-export": {"public_id": "settlement_batch"},
     "dashboard:payout-detail": {"public_id": "payout"},
     "dashboard:payout-cancel": {"public_id": "payout"},
+    "dashboard:apikey-reveal": {"pk": "api_key_pk"},
     "dashboard:apikey-roll": {"pk": "api_key_pk"},
     "dashboard:apikey-revoke": {"pk": "api_key_pk"},
     "dashboard:webhookendpoint-detail": {"public_id": "webhook_endpoint"},

@@ -85,7 +85,7 @@ def merchant_create(
 
 def merchant_signup(*, user, business_name: str) -> Merchant:
     """A new merchant from the dashboard's sign-up: in test mode, `user` its owner, with a
-    test secret and publishable key (rolled from the keys page to see a key once)."""
+    test secret and publishable key (the keys page reveals each once: a fresh key replaces it)."""
     with transaction.atomic():
         merchant = merchant_create(name=business_name, owner=user)
         for kind in (APIKeyKind.SECRET, APIKeyKind.PUBLISHABLE):

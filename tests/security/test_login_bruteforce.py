@@ -74,3 +74,35 @@ def test_a_hundred_parallel_wrong_passwords_get_at_most_ten_evaluated(merchant):
     client = Client(REMOTE_ADDR="10.9.9.9")
     client.post(url, {"login": email, "password": PASSWORD})
     assert client.get(reverse("dashboard:home")).status_code == 302  # not logged in
+
+
+@pytest.mark.django_db(transaction=True)
+def test_attempts_that_allauths_own_limit_refused_still_count_toward_the_lockout(
+    merchant, monkeypatch
+):
+    """Under load allauth's list-based limit may refuse some of the first ten guesses; they
+    are attempts all the same, so the right password stays locked out afterwards."""
+    from allauth.account import adapter as allauth_adapter
+
+    from merchants.models import Membership
+
+    email = "target2@toko.example"
+    Membership.objects.create(user=make_user(email), merchant=merchant, role="owner")
+    real_consume = allauth_adapter.ratelimit.consume
+    refused = {"left": 5}
+
+    def consume(request, *, action, **kwargs):
+        if action == "login_failed" and refused["left"]:
+            refused["left"] -= 1
+            return None  # allauth says "too many" for these five
+        return real_consume(request, action=action, **kwargs)
+
+    monkeypatch.setattr(allauth_adapter.ratelimit, "consume", consume)
+    url = reverse("account_login")
+    outcomes = [
+        _outcome(Client(REMOTE_ADDR=f"10.7.0.{i}").post(url, {"login": email, "password": "x"}))
+        for i in range(10)
+    ]
+    assert outcomes.count("locked") == 5 and outcomes.count("wrong") == 5
+    right = Client(REMOTE_ADDR="10.7.1.1").post(url, {"login": email, "password": PASSWORD})
+    assert _outcome(right) == "locked"

@@ -68,9 +68,10 @@ GENERATE = [
     """
     INSERT INTO merchants_merchant
         (public_id, name, country, default_currency, timezone, status, created_at, updated_at,
-         settlement_cutoff_hour, payout_delay_days, payouts_automatic)
+         settlement_cutoff_hour, payout_delay_days, payouts_automatic, brand_color,
+         logo_digest, checkout_allowed_origins)
     SELECT 'acct_bench' || lpad(i::text, 6, '0'), 'Bench ' || i, 'ID', 'idr', 'Asia/Jakarta',
-           'active', now(), now(), 0, 2, true
+           'active', now(), now(), 0, 2, true, '', '', '[]'::jsonb
       FROM generate_series(1, %(merchants)s) i
     """,
     """

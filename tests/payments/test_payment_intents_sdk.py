@@ -225,18 +225,7 @@ def test_a_3d_secure_card_requires_action_and_completes_through_the_challenge_pa
     assert intent.status == "requires_action"
     assert intent.next_action.type == "redirect_to_url"
     url = intent.next_action.redirect_to_url.url
-    session = requests.Session()
-    page = session.get(url, timeout=10)
-    assert page.status_code == 200
-    assert "Complete" in page.text
-    form = _form_with_button(page.text, "complete")
-    response = session.post(
-        urljoin(url, form["action"]),
-        data=form["fields"],
-        allow_redirects=False,
-        timeout=10,
-        headers={"Referer": url},
-    )
+    session, response = _answer_challenge(url, "complete")
     assert response.status_code in (302, 303)
     back_to_gateway = response.headers["Location"]
     final = session.get(urljoin(url, back_to_gateway), allow_redirects=False, timeout=10)
@@ -259,16 +248,7 @@ def test_a_failed_3d_secure_challenge_returns_the_intent_to_requires_payment_met
         return_url="https://shop.example.com/done",
     )
     url = intent.next_action.redirect_to_url.url
-    session = requests.Session()
-    page = session.get(url, timeout=10)
-    form = _form_with_button(page.text, "fail")
-    response = session.post(
-        urljoin(url, form["action"]),
-        data=form["fields"],
-        allow_redirects=False,
-        timeout=10,
-        headers={"Referer": url},
-    )
+    session, response = _answer_challenge(url, "fail")
     final = session.get(
         urljoin(url, response.headers["Location"]), allow_redirects=False, timeout=10
     )
@@ -292,14 +272,8 @@ def test_the_3d_secure_return_page_answers_only_the_url_given_to_the_issuer(clie
         assert intent.client_secret not in response.headers.get("Location", "")
         assert intent.client_secret not in response.text
     other = _create(client, payment_method="pm_card_threeDSecure2Required", confirm=True)
-    challenge = requests.Session()
-    form = _form_with_button(challenge.get(other.next_action.redirect_to_url.url).text, "fail")
-    handed_out = challenge.post(
-        urljoin(other.next_action.redirect_to_url.url, form["action"]),
-        data=form["fields"],
-        allow_redirects=False,
-        timeout=10,
-    ).headers["Location"]
+    _, answered = _answer_challenge(other.next_action.redirect_to_url.url, "fail")
+    handed_out = answered.headers["Location"]
     token = parse_qs(urlsplit(handed_out).query)["token"][0]
     # another intent's token opens nothing
     response = requests.get(f"{return_page}?token={token}", allow_redirects=False, timeout=10)
@@ -323,16 +297,8 @@ def test_a_customer_who_completes_3d_secure_and_closes_the_tab_still_pays_once(c
         confirm=True,
         return_url="https://shop.example.com/done",
     )
-    url = intent.next_action.redirect_to_url.url
-    session = requests.Session()
-    form = _form_with_button(session.get(url, timeout=10).text, "complete")
-    done = session.post(
-        urljoin(url, form["action"]),
-        data=form["fields"],
-        allow_redirects=False,  # the tab is closed: the return page is never opened
-        timeout=10,
-        headers={"Referer": url},
-    )
+    # The tab is closed after the challenge: the return page is never opened.
+    _, done = _answer_challenge(intent.next_action.redirect_to_url.url, "complete")
     assert done.status_code in (302, 303)
     assert client.v1.payment_intents.retrieve(intent.id).status == "requires_action"
 
@@ -372,6 +338,23 @@ def urljoin(base: str, path: str) -> str:
     from urllib.parse import urljoin as join
 
     return join(base, path)
+
+
+def _answer_challenge(url: str, word: str) -> tuple[requests.Session, requests.Response]:
+    """On the issuer's 3-D Secure page, press the button that says `word`; the browser's
+    session and the page's answer, a redirect not followed."""
+    session = requests.Session()
+    page = session.get(url, timeout=10)
+    assert page.status_code == 200
+    form = _form_with_button(page.text, word)
+    response = session.post(
+        urljoin(url, form["action"]),
+        data=form["fields"],
+        allow_redirects=False,
+        timeout=10,
+        headers={"Referer": url},
+    )
+    return session, response
 
 
 def _form_with_button(html: str, word: str) -> dict:

@@ -2,34 +2,14 @@
 (DESIGN.md §6): every read or write of another merchant's (or mode's) object is a 404
 resource_missing that changes nothing, and lists never include them."""
 
-from urllib.parse import urlencode
-
 import pytest
 from rest_framework.test import APIClient
 
 from payments.models import Charge, PaymentIntent, PaymentMethod, Refund
 from sandbox.network import authorization_count
+from tests.form_client import form_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class _FormClient(APIClient):
-    """Sends POST bodies the way the Stripe SDKs do: form-encoded with bracket notation."""
-
-    def post(self, path, data=None, **extra):
-        return self.generic(
-            "POST",
-            path,
-            urlencode(data or {}),
-            content_type="application/x-www-form-urlencoded",
-            **extra,
-        )
-
-
-def _client(key: str) -> APIClient:
-    client = _FormClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    return client
 
 
 def _ok(response) -> dict:
@@ -201,8 +181,8 @@ def _listed_ids(client: APIClient) -> set[str]:
 def test_another_merchants_objects_are_404_to_every_call_and_nothing_changes(
     merchant, other_merchant, api_key_for
 ):
-    ours = _client(api_key_for(merchant))
-    theirs = _client(api_key_for(other_merchant))
+    ours = form_client(api_key_for(merchant))
+    theirs = form_client(api_key_for(other_merchant))
     their_world = _world(theirs)
     our_world = _world(ours)
     before = _snapshot(theirs, their_world)
@@ -215,8 +195,8 @@ def test_another_merchants_objects_are_404_to_every_call_and_nothing_changes(
 
 
 def test_lists_never_include_another_merchants_objects(merchant, other_merchant, api_key_for):
-    ours = _client(api_key_for(merchant))
-    theirs = _client(api_key_for(other_merchant))
+    ours = form_client(api_key_for(merchant))
+    theirs = form_client(api_key_for(other_merchant))
     their_world = _world(theirs)
     our_world = _world(ours)
     our_ids = _listed_ids(ours)
@@ -228,8 +208,8 @@ def test_lists_never_include_another_merchants_objects(merchant, other_merchant,
 
 
 def test_a_test_key_never_sees_or_touches_live_objects_of_the_same_merchant(merchant, api_key_for):
-    test = _client(api_key_for(merchant))
-    live = _client(api_key_for(merchant, livemode=True))
+    test = form_client(api_key_for(merchant))
+    live = form_client(api_key_for(merchant, livemode=True))
     live_world = _world(live)
     test_world = _world(test)
     assert _ok(live.get(f"/v1/payment_intents/{live_world['paid']}"))["livemode"] is True
@@ -249,9 +229,9 @@ def test_a_test_key_never_sees_or_touches_live_objects_of_the_same_merchant(merc
 def test_a_publishable_key_with_another_merchants_client_secret_gets_404(
     merchant, other_merchant, api_key_for
 ):
-    theirs = _client(api_key_for(other_merchant))
+    theirs = form_client(api_key_for(other_merchant))
     intent = _ok(theirs.post("/v1/payment_intents", {"amount": 5000, "currency": "idr"}))
-    publishable = _client(api_key_for(merchant, kind="publishable"))
+    publishable = form_client(api_key_for(merchant, kind="publishable"))
     secret = {"client_secret": intent["client_secret"]}
     response = publishable.get(f"/v1/payment_intents/{intent['id']}", secret)
     assert response.status_code == 404

@@ -9,7 +9,6 @@ with one of B's objects (FILL) or why it is public or not merchant-scoped (EXEMP
 
 import datetime as dt
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps
@@ -26,6 +25,7 @@ from merchants.services import bank_account_set, invitation_create
 from payments.models import PaymentIntent
 from settlement.services.batches import settlement_run
 from tests.dashboard.conftest import make_user
+from tests.form_client import form_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -205,25 +205,6 @@ def _is_admin(route: Route) -> bool:
 # --- B's world and its snapshot ---------------------------------------------------------
 
 
-class _FormClient(APIClient):
-    """Form-encoded POSTs with bracket notation, as the Stripe SDKs send them."""
-
-    def post(self, path, data=None, **extra):
-        return self.generic(
-            "POST",
-            path,
-            urlencode(data or {}),
-            content_type="application/x-www-form-urlencoded",
-            **extra,
-        )
-
-
-def _api(key: str) -> _FormClient:
-    client = _FormClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    return client
-
-
 def _ok(response) -> dict:
     assert response.status_code == 200, response.content
     return response.json()
@@ -239,7 +220,7 @@ def _world_of_b(merchant: Merchant, key: str) -> dict[str, object]:
     )
     merchant.pricing_plan = plan
     merchant.save(update_fields=["pricing_plan"])
-    b = _api(key)
+    b = form_client(key)
     customer = _ok(b.post("/v1/customers", {"email": "buyer@example.com"}))
     pm = _ok(
         b.post(
@@ -479,7 +460,7 @@ def test_merchant_a_reaches_none_of_merchant_bs_objects_on_any_route(
     owner = make_user("owner@toko.example", mfa=True)
     Membership.objects.create(user=owner, merchant=merchant, role="owner")
     world = _world_of_b(other_merchant, api_key_for(other_merchant))
-    api = _api(api_key_for(merchant))
+    api = form_client(api_key_for(merchant))
     world["own_customer"] = _ok(api.post("/v1/customers", {"email": "a@toko.example"}))["id"]
     session = Client()
     session.force_login(owner)  # A's owner, two-factor set up (tests/dashboard/conftest.py)
@@ -502,7 +483,7 @@ def test_merchant_a_reaches_none_of_merchant_bs_objects_on_any_route(
     changed = [label for label in before if before[label] != after.get(label)]
     assert changed == [], f"B's rows changed: {changed}"
     # And B still sees its own objects as they were.
-    b = _api(api_key_for(other_merchant))
+    b = form_client(api_key_for(other_merchant))
     assert _ok(b.get(f"/v1/payment_intents/{world['held_payment_intent']}"))["status"] == (
         "requires_capture"
     )

@@ -387,6 +387,10 @@ GATEWAY_LOGIN_MAX_FAILURES = env.int("GATEWAY_LOGIN_MAX_FAILURES", default=10)
 GATEWAY_LOGIN_LOCKOUT_SECONDS = env.int("GATEWAY_LOGIN_LOCKOUT_SECONDS", default=30 * 60)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Gateway"
+# A code from the 30-second step before or after the server's is accepted too (RFC 6238
+# §5.2): a code typed as its step ends, or a phone clock a few seconds off, still works.
+# allauth remembers used codes, so a code still works only once.
+MFA_TOTP_TOLERANCE = 1
 # Idle sessions end after 15 minutes: the expiry moves forward on every request.
 SESSION_COOKIE_AGE = env.int("GATEWAY_SESSION_IDLE_SECONDS", default=15 * 60)
 SESSION_SAVE_EVERY_REQUEST = True

@@ -49,12 +49,13 @@ def enable_totp(user) -> str:
     return secret
 
 
-def totp_code(secret: str) -> str:
+def totp_code(secret: str, steps: int = 0) -> str:
+    """The authenticator app's code now, or `steps` 30-second steps from now."""
     import time
 
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + steps))
 
 
 @pytest.fixture

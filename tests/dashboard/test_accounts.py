@@ -1,7 +1,9 @@
 """Accounts: sign-up creates a merchant, login with two-factor, lockout, idle sessions."""
 
 import re
+import time
 
+import pytest
 from django.conf import settings
 from django.urls import reverse
 
@@ -65,6 +67,30 @@ def test_login_with_two_factor_asks_for_the_code(client, merchant):
     response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
     assert response.status_code == 302
     assert client.get(reverse("dashboard:home")).status_code == 200
+
+
+@pytest.mark.parametrize(("steps", "accepted"), [(-2, False), (-1, True), (1, True), (2, False)])
+def test_a_code_from_the_neighbouring_30_second_step_is_accepted_once(
+    client, merchant, steps, accepted
+):
+    from tests.dashboard.conftest import enable_totp
+
+    user = make_user("owner3@toko.example")
+    Membership.objects.create(user=user, merchant=merchant, role="owner")
+    secret = enable_totp(user)
+    if time.time() % 30 > 27:  # the server must see the same step as this code's origin
+        time.sleep(30 - time.time() % 30)
+    code = totp_code(secret, steps)
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert (response.status_code == 302) is accepted
+    if accepted:
+        # The same code again, in a new login: refused (allauth remembers used codes).
+        client.logout()
+        client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+        response = client.post(reverse("mfa_authenticate"), {"code": code})
+        assert response.status_code == 200
+        assert client.get(reverse("dashboard:home")).status_code == 302
 
 
 def test_ten_failed_logins_lock_the_account_even_with_the_right_password(client, merchant):

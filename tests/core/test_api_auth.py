@@ -87,9 +87,7 @@ def test_a_publishable_key_on_a_secret_key_endpoint_is_a_403(merchant, api_key_f
     response = get("/v1/customers", f"Bearer {api_key_for(merchant, kind='publishable')}")
     assert response.status_code == 403
     error = response.json()["error"]
-    assert error["message"].startswith(
-        "This API call cannot be made with a publishable API key."
-    )
+    assert error["message"].startswith("This API call cannot be made with a publishable API key.")
 
 
 def test_a_test_key_cannot_see_live_objects(merchant, api_key_for):

@@ -40,7 +40,9 @@ def test_the_same_parameters_in_another_order_or_as_json_replay(api_client):
     first = post(api_client, "name=Ani&email=a%40example.com", "key-order")
     again = post(api_client, "email=a%40example.com&name=Ani", "key-order")
     as_json = api_client.post(
-        "/v1/customers", {"email": "a@example.com", "name": "Ani"}, format="json",
+        "/v1/customers",
+        {"email": "a@example.com", "name": "Ani"},
+        format="json",
         HTTP_IDEMPOTENCY_KEY="key-order",
     )
     assert again.json()["id"] == as_json.json()["id"] == first.json()["id"]
@@ -67,8 +69,9 @@ def test_the_same_key_on_another_endpoint_is_an_idempotency_error(api_client):
     assert "same endpoint" in response.json()["error"]["message"]
 
 
-def test_keys_are_scoped_to_the_merchant_and_mode(api_client, merchant, other_merchant,
-                                                   api_key_for):
+def test_keys_are_scoped_to_the_merchant_and_mode(
+    api_client, merchant, other_merchant, api_key_for
+):
     post(api_client, "name=Ani", "shared-key")
     for raw in (api_key_for(other_merchant), api_key_for(merchant, livemode=True)):
         client = APIClient()
@@ -115,7 +118,10 @@ def test_a_5xx_answer_is_not_stored_and_a_retry_runs_again(api_client, monkeypat
 
 def _in_flight(merchant, key: str, body: dict, locked_at):
     return IdempotencyKey.objects.create(
-        account=merchant.public_id, livemode=False, key=key, request_method="POST",
+        account=merchant.public_id,
+        livemode=False,
+        key=key,
+        request_method="POST",
         request_path="/v1/customers",
         request_fingerprint=fingerprint(method="POST", path="/v1/customers", params=body),
         locked_at=locked_at,
@@ -199,15 +205,25 @@ def test_concurrent_requests_with_one_key_create_one_customer(
 
     def call():
         request = urllib.request.Request(
-            f"{live_server.url}/v1/customers", data=b"name=Race&metadata[n]=1", method="POST",
-            headers={"Authorization": f"Bearer {raw}", "Idempotency-Key": "race-key",
-                     "Content-Type": FORM},
+            f"{live_server.url}/v1/customers",
+            data=b"name=Race&metadata[n]=1",
+            method="POST",
+            headers={
+                "Authorization": f"Bearer {raw}",
+                "Idempotency-Key": "race-key",
+                "Content-Type": FORM,
+            },
         )
         barrier.wait()
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                results.append((response.status, response.headers.get("Idempotent-Replayed"),
-                                json.loads(response.read())))
+                results.append(
+                    (
+                        response.status,
+                        response.headers.get("Idempotent-Replayed"),
+                        json.loads(response.read()),
+                    )
+                )
         except urllib.error.HTTPError as error:
             results.append((error.code, None, json.loads(error.read())))
 
@@ -231,9 +247,14 @@ def test_concurrent_requests_with_one_key_create_one_customer(
             assert body["error"]["code"] == "idempotency_key_in_use"
     # After the race, a retry is a replay.
     retry = urllib.request.Request(
-        f"{live_server.url}/v1/customers", data=b"name=Race&metadata[n]=1", method="POST",
-        headers={"Authorization": f"Bearer {raw}", "Idempotency-Key": "race-key",
-                 "Content-Type": FORM},
+        f"{live_server.url}/v1/customers",
+        data=b"name=Race&metadata[n]=1",
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {raw}",
+            "Idempotency-Key": "race-key",
+            "Content-Type": FORM,
+        },
     )
     with urllib.request.urlopen(retry, timeout=30) as response:
         assert response.headers.get("Idempotent-Replayed") == "true"

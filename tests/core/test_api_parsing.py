@@ -65,7 +65,8 @@ def test_a_form_body_with_brackets_reaches_the_view_nested(api_client):
 
 def test_a_json_body_is_accepted(api_client):
     response = api_client.post(
-        "/v1/customers", json.dumps({"name": "Ani", "metadata": {"order": 42}}),
+        "/v1/customers",
+        json.dumps({"name": "Ani", "metadata": {"order": 42}}),
         content_type="application/json",
     )
     assert response.status_code == 200

@@ -83,8 +83,10 @@ def test_a_missing_nested_parameter_is_named_in_brackets():
 
 def test_an_out_of_range_nested_integer_names_its_param():
     error = error_of(
-        {"amount": "1", "payment_method_data": {"type": "card",
-                                                "card": {"number": "4", "exp_month": "13"}}}
+        {
+            "amount": "1",
+            "payment_method_data": {"type": "card", "card": {"number": "4", "exp_month": "13"}},
+        }
     )
     assert error["param"] == "payment_method_data[card][exp_month]"
 

@@ -23,7 +23,10 @@ def test_creating_a_customer_returns_it_in_stripes_shape(api_client):
     assert body["livemode"] is False
     assert isinstance(body["created"], int)
     assert (body["email"], body["name"], body["phone"], body["description"]) == (
-        "ani@example.com", "Ani", "+6281234", "VIP",
+        "ani@example.com",
+        "Ani",
+        "+6281234",
+        "VIP",
     )
     assert body["metadata"] == {"order": "42"}
 
@@ -146,6 +149,7 @@ def test_the_official_stripe_sdk_manages_customers(live_server, merchant, api_ke
     assert caught.value.http_status == 404
     with pytest.raises(stripe.AuthenticationError):
         stripe.StripeClient(
-            "sk_test_nonexistentnonexistent", base_addresses={"api": live_server.url},
+            "sk_test_nonexistentnonexistent",
+            base_addresses={"api": live_server.url},
             max_network_retries=0,
         ).v1.customers.list()

@@ -19,6 +19,7 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
+from core import writes
 from core.api.serializers import metadata_initial, metadata_merge
 from core.errors import CardError, InvalidRequestError, StateConflictError
 from core.money import validate_amount, validate_currency
@@ -104,7 +105,7 @@ def _move(intent: PaymentIntent, status: str) -> None:
 
 def _save(intent: PaymentIntent, *fields: str) -> None:
     intent.version += 1
-    intent.save(update_fields=[*fields, "version", "updated_at"])
+    writes.save(intent, update_fields=[*fields, "version", "updated_at"])
 
 
 def _intent_event(intent: PaymentIntent, type_: str, previous: dict | None = None) -> EventSpec:
@@ -514,7 +515,8 @@ def _record(txn: Transaction, result: ConnectorResult) -> None:
     txn.response_message = (result.message or "")[:500]
     txn.latency_ms = result.latency_ms
     txn.raw = result.raw
-    txn.save(
+    writes.save(
+        txn,
         update_fields=[
             "status",
             "processor_reference",
@@ -617,8 +619,8 @@ def apply_authorization_result(
 ) -> PaymentIntent:
     """Phase 3 of confirm, also used after 3-D Secure and by inquiry. Idempotent: a result
     for a transaction that is already final changes nothing. `known`: the intent as phase
-    1 left it (see `_locked`)."""
-    with transaction.atomic():
+    1 left it (see `_locked`). Its writes go to the database as one batch (core.writes)."""
+    with transaction.atomic(), writes.write_batch():
         txn = Transaction.objects.select_for_update().get(pk=transaction_pk)
         intent = _locked(txn.payment_intent_id, known=known)
         if txn.status in (TransactionStatus.SUCCEEDED, TransactionStatus.FAILED):
@@ -643,7 +645,7 @@ def apply_authorization_result(
                     "return_url": intent.return_url or None,
                 },
             }
-            charge.save(update_fields=["payment_method_details", "updated_at"])
+            writes.save(charge, update_fields=["payment_method_details", "updated_at"])
             _save(intent, "status", "next_action")
             _emit_intent(intent, "requires_action")
         elif result.outcome == Outcome.SUCCEEDED:
@@ -662,7 +664,7 @@ def apply_authorization_result(
             charge.failure_message = _payment_error(intent, charge, result)["message"]
             charge.outcome = _outcome(result, charge)
             charge.version += 1
-            charge.save()
+            writes.save(charge)
             previous_status = intent.status
             _move(intent, Status.REQUIRES_PAYMENT_METHOD)
             intent.next_action = None
@@ -674,7 +676,7 @@ def apply_authorization_result(
                 _intent_event(intent, "payment_failed", {"status": previous_status}),
             )
         else:  # UNKNOWN or PENDING: stays processing; the inquiry learns the truth
-            charge.save(update_fields=["payment_method_details", "updated_at"])
+            writes.save(charge, update_fields=["payment_method_details", "updated_at"])
             _schedule_inquiry(txn)
     return intent
 
@@ -696,7 +698,7 @@ def _succeed_charge(
         charge.captured = True
         charge.amount_captured = charge.amount
     charge.version += 1
-    charge.save()
+    writes.save(charge)
     previous = {"status": intent.status}
     intent.next_action = None
     if manual:

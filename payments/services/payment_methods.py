@@ -1,5 +1,6 @@
 from django.db import transaction
 
+from core import writes
 from core.api.serializers import metadata_initial
 from core.errors import InvalidRequestError, ResourceMissingError
 from merchants.models import Merchant
@@ -128,5 +129,5 @@ def payment_method_record_card_facts(*, payment_method: PaymentMethod, card: dic
             details[key] = card[key]
             changed = True
     if changed:
-        PaymentMethod.objects.filter(pk=payment_method.pk).update(details=details)
         payment_method.details = details
+        writes.save(payment_method, update_fields=["details"])

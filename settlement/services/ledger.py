@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from core import writes
 from merchants.models import Merchant
 from merchants.pricing import pricing_fee, pricing_plan_of
 from settlement.calendar import settlement_date_for
@@ -121,23 +122,27 @@ def journal_post(
     lines = [line for line in lines if line.amount != 0]
     if sum(line.amount for line in lines) != 0:
         raise UnbalancedJournalError(f"{kind} {reference}: {lines}")
-    journal = Journal.objects.create(
-        kind=kind,
-        reference=reference,
-        merchant_id=merchant_id,
-        livemode=livemode,
-        description=description[:255],
-        created_at=created_at or timezone.now(),
+    journal = writes.insert(
+        Journal(
+            kind=kind,
+            reference=reference,
+            merchant_id=merchant_id,
+            livemode=livemode,
+            description=description[:255],
+            created_at=created_at or timezone.now(),
+        )
     )
     accounts = _accounts_of(lines, livemode=livemode, currency=currency)
-    JournalEntry.objects.bulk_create(
-        JournalEntry(
-            journal=journal,
-            account_id=accounts[(line.merchant_id, line.kind)],
-            currency=currency,
-            amount=line.amount,
-        )
-        for line in lines
+    writes.insert_many(
+        [
+            JournalEntry(
+                journal=journal,
+                account_id=accounts[(line.merchant_id, line.kind)],
+                currency=currency,
+                amount=line.amount,
+            )
+            for line in lines
+        ]
     )
     return journal, True
 
@@ -197,7 +202,7 @@ def ledger_post_capture(
     if not created:  # posted before (journal_post is idempotent on kind and reference)
         return BalanceTransaction.objects.get(journal=journal)
     day = _settlement_date(merchant, now)
-    bt = BalanceTransaction.objects.create(
+    bt = BalanceTransaction(
         merchant=merchant,
         livemode=livemode,
         type=BalanceTransactionType.CHARGE,
@@ -215,6 +220,7 @@ def ledger_post_capture(
         available_on=day + dt.timedelta(days=1),
         created_at=now,
     )
+    writes.insert(bt)
     _enqueue_for_settlement(bt)
     return bt
 
@@ -269,7 +275,7 @@ def ledger_post_refund(
         created_at=now,
     )
     day = _settlement_date(merchant, now)
-    bt = BalanceTransaction.objects.create(
+    bt = BalanceTransaction(
         merchant=merchant,
         livemode=livemode,
         type=BalanceTransactionType.REFUND,
@@ -287,6 +293,7 @@ def ledger_post_refund(
         parent=charge,
         created_at=now,
     )
+    writes.insert(bt)
     _enqueue_for_settlement(bt)
     return bt
 
@@ -294,7 +301,7 @@ def ledger_post_refund(
 def _enqueue_for_settlement(bt: BalanceTransaction) -> None:
     """Queue a pending charge or refund for its settlement batch (the caller's
     transaction: it is queued if and only if it was posted)."""
-    UnsettledItem.objects.create(
+    item = UnsettledItem(
         balance_transaction=bt,
         merchant_id=bt.merchant_id,
         livemode=bt.livemode,
@@ -308,6 +315,7 @@ def _enqueue_for_settlement(bt: BalanceTransaction) -> None:
         reference=bt.reference,
         payment_method_type=bt.payment_method_type,
     )
+    writes.insert(item)
 
 
 def merchant_balances(*, merchant: Merchant, livemode: bool) -> dict[str, dict[str, int]]:

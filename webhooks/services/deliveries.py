@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from core import writes
 from merchants.models import Membership, Role
 from webhooks.models import (
     ACTIVE_DELIVERY_STATUSES,
@@ -66,18 +67,24 @@ class _Dispatch:
 
     def __init__(self, now: datetime | None):
         self.now = now
-        self.claims: list[tuple[int, str]] = []
+        # (delivery or its id, lease token)
+        self.claims: list[tuple[WebhookDelivery | int, str]] = []
 
     def send(self) -> None:
         from webhooks.tasks import deliver  # tasks import this module
 
         when = self.now.isoformat() if self.now is not None else None
         for start in range(0, len(self.claims), DISPATCH_BATCH):
-            batch = [list(claim) for claim in self.claims[start : start + DISPATCH_BATCH]]
+            batch = [
+                [getattr(delivery, "pk", delivery), token]
+                for delivery, token in self.claims[start : start + DISPATCH_BATCH]
+            ]
             deliver.delay(*((batch, when) if when else (batch,)))
 
 
-def _enqueue(claims: Iterable[tuple[int, str]], *, now: datetime | None = None) -> None:
+def _enqueue(
+    claims: Iterable[tuple[WebhookDelivery | int, str]], *, now: datetime | None = None
+) -> None:
     """Send the deliveries once the current transaction commits. Deliveries created in one
     transaction (an API call, a bulk job) share their task messages, DISPATCH_BATCH each."""
     connection = transaction.get_connection()
@@ -104,7 +111,7 @@ def deliveries_create(
     """One delivery of `event` per endpoint, due now; sent after the caller's commit."""
     now = now or timezone.now()
     token = _token()
-    deliveries = WebhookDelivery.objects.bulk_create(
+    deliveries = writes.insert_many(
         [
             WebhookDelivery(
                 event=event,
@@ -118,7 +125,8 @@ def deliveries_create(
             for endpoint in endpoints
         ]
     )
-    _enqueue([(d.pk, token) for d in deliveries])
+    # The rows themselves, not their ids: in a write batch the ids come when it is sent.
+    _enqueue([(d, token) for d in deliveries])
     return deliveries
 
 

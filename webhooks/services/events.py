@@ -3,6 +3,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from core import writes
 from core.logging import idempotency_key_var, request_id_var
 from merchants.models import Merchant
 from webhooks.models import DeliveryReason, Event, WebhookEndpoint, WebhookEndpointStatus
@@ -87,7 +88,7 @@ def events_create(
     two per event. The events keep the order of `specs`."""
     now = timezone.now()
     request_id = request_id_var.get()
-    events = Event.objects.bulk_create(
+    events = writes.insert_many(
         [
             Event(
                 merchant=merchant,

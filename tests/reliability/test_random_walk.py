@@ -108,6 +108,7 @@ class Walk:
 
     def post(self, path: str, params: dict) -> Exchange:
         exchange = self.api.post(path, params)
+        assert exchange.status < 500, f"POST {path} {params} -> {exchange.status} {exchange.body}"
         self.sent.append(exchange)
         return exchange
 

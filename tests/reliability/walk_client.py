@@ -11,8 +11,6 @@ from urllib.parse import urlencode
 
 import requests
 
-# A connection per request: with keep-alive, the live server's small writes meet the
-# client's delayed ACK and every request takes 40 ms more.
 TIMEOUT = 30
 
 # Stripe's error types, and the statuses each may come with.
@@ -68,6 +66,9 @@ class Exchange:
 
 @dataclass
 class WalkClient:
+    """One connection per request (no requests.Session): with keep-alive, the live server's
+    small writes meet the client's delayed ACK and every request waits 40 ms more."""
+
     base_url: str
     api_key: str
     exchanges: list[Exchange] = field(default_factory=list)

@@ -12,18 +12,45 @@ block (nothing noted is written yet), and model signals are not sent (the models
 here have no receivers). Values are read when the batch is sent, so a row noted twice is
 written once with its final values, and a row inserted and then changed is inserted as it
 ends up.
+
+A guarded batch (`write_batch(guard=(sql, params))`, PostgreSQL only) needs no transaction
+around it: its statement starts with the guard, a SELECT ... FOR UPDATE of the rows the
+writes were computed from, which must find them as they were read (a version, a status).
+If it finds nothing the whole statement fails, nothing is written, and GuardFailed tells
+the caller to do it again under row locks. It is optimistic locking in one round trip: the
+statement is its own transaction. Inside it, `on_commit` callbacks wait for the statement
+(Django's would run at once, outside a transaction).
 """
 
+import contextlib
+import logging
+from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import connection, models
+import psycopg
+from django.db import DataError, connection, models, transaction
+
+logger = logging.getLogger(__name__)
 
 _batch: ContextVar["WriteBatch | None"] = ContextVar("write_batch", default=None)
 
 
+class GuardFailed(Exception):
+    """A guarded batch found its rows changed: nothing was written."""
+
+
+def one_statement() -> bool:
+    """Whether batches go as one statement here (and guarded batches can be used)."""
+    return connection.vendor == "postgresql"
+
+
 class WriteBatch:
-    def __init__(self) -> None:
+    def __init__(self, guard: tuple[str, list] | None = None) -> None:
+        self.guard = guard
+        # A guarded batch outside any transaction: its statement commits by itself.
+        self.standalone = guard is not None and not connection.in_atomic_block
+        self.after: list[tuple[Callable[[], object], bool]] = []
         self.inserts: list[models.Model] = []
         self.updates: dict[int, tuple[models.Model, set[str]]] = {}  # id(instance): fields
         self.order: list[tuple[str, models.Model]] = []
@@ -63,6 +90,10 @@ class WriteBatch:
         names = {id(instance): f"w{i}" for i, (_, instance) in enumerate(self.order)}
         parts: list[str] = []
         params: list = []
+        if self.guard is not None:
+            # 1 / 0 when the guard finds no row: the statement fails as a whole.
+            parts += [f"g AS ({self.guard[0]})", "ok AS (SELECT 1 / count(*) AS one FROM g)"]
+            params += self.guard[1]
         # Only quoted table and column names of our models and the parts' own names (wN)
         # are formatted into the statement (the S608 notes below); values are parameters.
         quote = connection.ops.quote_name
@@ -99,11 +130,20 @@ class WriteBatch:
                 update = f"UPDATE {table} SET {', '.join(sets)} WHERE {pk} = %s"  # noqa: S608
                 parts.append(f"{name} AS ({update})")
         returned = [names[id(instance)] for instance in self.inserts]
-        select = ", ".join(f"(SELECT * FROM {name})" for name in returned) or "1"  # noqa: S608
+        selected = [f"(SELECT * FROM {name})" for name in returned]  # noqa: S608
+        if self.guard is not None:
+            selected.insert(0, "(SELECT one FROM ok)")  # first: nothing is written before it
         with connection.cursor() as cursor:
-            cursor.execute(f"WITH {', '.join(parts)} SELECT {select}", params)
+            try:
+                cursor.execute(f"WITH {', '.join(parts)} SELECT {', '.join(selected)}", params)
+            except DataError as error:
+                if isinstance(error.__cause__, psycopg.errors.DivisionByZero):
+                    raise GuardFailed from error
+                raise
             row = cursor.fetchone()
-        for instance, pk in zip(self.inserts, row if returned else (), strict=True):
+        if self.guard is not None:
+            row = row[1:]
+        for instance, pk in zip(self.inserts, row, strict=True):
             instance.pk = pk
             instance._state.adding = False
             instance._state.db = connection.alias
@@ -112,7 +152,7 @@ class WriteBatch:
                 if field.is_relation and field.is_cached(instance):
                     related = field.get_cached_value(instance)
                     if related is not None and getattr(instance, field.attname) is None:
-                        setattr(instance, field.attname, related.pk)
+                        _set_id(instance, field, related.pk)
 
     def _value(self, field, instance, names: dict, *, add: bool) -> tuple[str, list]:
         if field.is_relation and field.is_cached(instance):
@@ -122,25 +162,73 @@ class WriteBatch:
                     raise ValueError(f"{field} refers to a row that is neither saved nor noted")
                 return f"(SELECT * FROM {names[id(related)]})", []  # noqa: S608
             if related is not None:
-                setattr(instance, field.attname, related.pk)
+                _set_id(instance, field, related.pk)
         value = field.pre_save(instance, add)
         return "%s", [field.get_db_prep_save(value, connection)]
 
 
+def _set_id(instance: models.Model, field, pk) -> None:
+    # Past the attribute's descriptor, which would drop the related object it holds.
+    instance.__dict__[field.attname] = pk
+
+
 @contextmanager
-def write_batch():
+def write_batch(*, guard: tuple[str, list] | None = None):
     """Note the writes of the block and send them together when it ends without an error.
-    Use it inside `transaction.atomic()`: the batch is one statement, the transaction what
-    makes it one change with the reads and locks around it."""
-    if not connection.in_atomic_block:
+
+    Without a guard, use it inside `transaction.atomic()`: the batch is one statement, the
+    transaction what makes it one change with the reads and locks around it. With a guard
+    (see the module's docstring) it needs no transaction and raises GuardFailed when the
+    guard finds its rows changed; inside a transaction it takes a savepoint, so that a
+    failed guard undoes only its own statement."""
+    if guard is None and not connection.in_atomic_block:
         raise RuntimeError("write_batch() runs inside transaction.atomic()")
-    batch = WriteBatch()
+    if guard is not None and not one_statement():
+        raise RuntimeError("a guarded write_batch() needs PostgreSQL")
+    batch = WriteBatch(guard)
     token = _batch.set(batch)
     try:
         yield batch
     finally:
         _batch.reset(token)
+    if guard is not None and not batch.standalone:
+        with transaction.atomic():
+            batch.send()
+        return
     batch.send()
+    for func, robust in batch.after:  # the statement has committed
+        if not robust:
+            func()
+            continue
+        try:
+            func()
+        except Exception:
+            logger.exception("a callback after a write batch failed")
+
+
+def on_commit(func: Callable[[], object], *, robust: bool = False) -> None:
+    """transaction.on_commit, and in a guarded batch outside a transaction: after its
+    statement."""
+    batch = _batch.get()
+    if batch is not None and batch.standalone:
+        batch.after.append((func, robust))
+        return
+    transaction.on_commit(func, robust=robust)
+
+
+def atomic():
+    """transaction.atomic(savepoint=False) for a service's writes, or nothing in a write
+    batch, which writes them all or none already."""
+    if _batch.get() is not None:
+        return contextlib.nullcontext()
+    return transaction.atomic(savepoint=False)
+
+
+def deferring() -> bool:
+    """Whether the current code runs in a guarded batch that commits by itself (what
+    `on_commit` waits for)."""
+    batch = _batch.get()
+    return batch is not None and batch.standalone
 
 
 def save(instance: models.Model, *, update_fields: list[str] | None = None) -> None:

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core import writes
 from core.api.serializers import metadata_initial
 from core.errors import InvalidRequestError, StateConflictError
 from core.money import validate_amount, validate_currency
@@ -439,7 +440,7 @@ def checkout_session_complete_on_commit(*, intent_pk: int) -> None:
     then the intent, the payment path the intent then the session, and completing in a
     transaction of its own keeps them from waiting on each other. Robust: should it fail,
     the payment stands and the sweeper completes the session."""
-    transaction.on_commit(
+    writes.on_commit(
         lambda: checkout_session_complete_for_intent(intent_pk=intent_pk), robust=True
     )
 

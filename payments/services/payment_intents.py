@@ -9,6 +9,8 @@ processor's truth by inquiry under the same reference; nothing is ever sent twic
 new reference.
 """
 
+import contextlib
+import copy
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,7 +23,7 @@ from django.utils import timezone
 
 from core import writes
 from core.api.serializers import metadata_initial, metadata_merge
-from core.errors import CardError, InvalidRequestError, StateConflictError
+from core.errors import APIError, CardError, InvalidRequestError, StateConflictError
 from core.money import validate_amount, validate_currency
 from merchants.models import Merchant
 from payments.connectors import get_connector
@@ -85,7 +87,10 @@ def _locked_charge(charge_pk: int, intent: PaymentIntent) -> Charge:
     events rendered later would otherwise load each of them again). It also becomes the
     intent's latest_charge object when it is that charge, so that what this change does
     to it shows in the intent's response (expand[]=latest_charge)."""
-    charge = Charge.objects.select_for_update().get(pk=charge_pk)
+    return _adopt_charge(Charge.objects.select_for_update().get(pk=charge_pk), intent)
+
+
+def _adopt_charge(charge: Charge, intent: PaymentIntent) -> Charge:
     charge.payment_intent = intent
     charge.merchant = intent.merchant
     if charge.payment_method_id == intent.payment_method_id:
@@ -265,9 +270,8 @@ def payment_intent_update(*, intent: PaymentIntent, changes: dict) -> PaymentInt
 @dataclass(frozen=True)
 class _Attempt:
     intent: PaymentIntent  # as committed by phase 1
-    charge_pk: int
-    transaction_pk: int
-    reference: str
+    charge: Charge
+    transaction: Transaction  # its pk is set once phase 1's writes are sent
 
 
 def payment_intent_confirm(
@@ -299,29 +303,33 @@ def payment_intent_confirm(
             capture_method=capture_method,
             receipt_email=receipt_email,
         )
-    merchant, livemode = intent.merchant, intent.livemode
-    cvc = None
-    pm = None
-    # A card given with the confirm is vaulted in phase 1's transaction: one transaction
-    # instead of two, and no orphan payment method when the confirm is refused.
-    with transaction.atomic():
-        if payment_method_data:
-            pm, cvc = _payment_method_from_data(merchant, livemode, payment_method_data)
-        elif payment_method:
-            pm = payment_method_resolve(
-                merchant=merchant, livemode=livemode, payment_method=payment_method
-            )
-        attempt = _begin_authorization(
-            intent=intent,
-            pm=pm,
-            return_url=return_url,
-            capture_method=capture_method,
-            receipt_email=receipt_email,
-        )
+    choices = {
+        "payment_method": payment_method,
+        "payment_method_data": payment_method_data,
+        "return_url": return_url,
+        "capture_method": capture_method,
+        "receipt_email": receipt_email,
+    }
+    attempt = cvc = None
+    if writes.one_statement():
+        # Optimistic: checked against the intent as this request read it, and written in
+        # one statement guarded by its version. Changed meanwhile, or refused: again under
+        # the row lock, which gives the answer for the intent as it is now.
+        try:
+            with writes.write_batch(guard=_intent_guard(intent)):
+                # on a copy: should it fail, `intent` is still the row as it was read
+                attempt, cvc = _record_attempt(copy.copy(intent), lock=False, **choices)
+        except (writes.GuardFailed, APIError):
+            attempt = cvc = None
+    if attempt is None:
+        # A card given with the confirm is vaulted in phase 1's transaction: no orphan
+        # payment method when the confirm is refused.
+        with transaction.atomic(), writes.write_batch():
+            attempt, cvc = _record_attempt(intent, lock=True, **choices)
     fresh = attempt.intent
-    pm = fresh.payment_method
+    pm, merchant = fresh.payment_method, fresh.merchant
     request = CardAuthorization(
-        reference=attempt.reference,
+        reference=attempt.transaction.public_id,
         amount=fresh.amount,
         currency=fresh.currency,
         capture=fresh.capture_method != CaptureMethod.MANUAL,
@@ -339,7 +347,7 @@ def payment_intent_confirm(
     del cvc
     result = get_connector(CONNECTOR).authorize(request)
     intent = apply_authorization_result(
-        transaction_pk=attempt.transaction_pk, result=result, known=fresh
+        transaction_pk=attempt.transaction.pk, result=result, known=fresh, attempt=attempt
     )
     if intent.status == Status.REQUIRES_PAYMENT_METHOD and intent.last_payment_error:
         raise _card_error(intent)
@@ -369,6 +377,47 @@ def authentication_return_token_valid(*, intent_id: str, token: str) -> bool:
     except signing.BadSignature:
         return False
     return signed == intent_id
+
+
+def _intent_guard(intent: PaymentIntent) -> tuple[str, list]:
+    """The intent's row, locked, as long as it is the version this request read."""
+    return (
+        "SELECT 1 FROM payments_paymentintent WHERE id = %s AND version = %s FOR UPDATE",
+        [intent.pk, intent.version],
+    )
+
+
+def _record_attempt(
+    intent: PaymentIntent,
+    *,
+    lock: bool,
+    payment_method: str | None,
+    payment_method_data: dict | None,
+    return_url: str | None,
+    capture_method: str | None,
+    receipt_email: str | None,
+) -> tuple["_Attempt", str | None]:
+    """Phase 1 of confirm, in the caller's write batch: the payment method (vaulted when
+    given as card data), the charge, the transaction and the intent moved to processing.
+    `lock`: under the intent's row lock (else the caller's guard stands in for it).
+    Returns the attempt and the CVC, which only this request's memory holds."""
+    merchant, livemode = intent.merchant, intent.livemode
+    cvc = pm = None
+    if payment_method_data:
+        pm, cvc = _payment_method_from_data(merchant, livemode, payment_method_data)
+    elif payment_method:
+        pm = payment_method_resolve(
+            merchant=merchant, livemode=livemode, payment_method=payment_method
+        )
+    attempt = _begin_authorization(
+        intent=intent,
+        pm=pm,
+        lock=lock,
+        return_url=return_url,
+        capture_method=capture_method,
+        receipt_email=receipt_email,
+    )
+    return attempt, cvc
 
 
 def _payment_method_from_data(merchant: Merchant, livemode: bool, data: dict):
@@ -403,14 +452,17 @@ def _begin_authorization(
     *,
     intent: PaymentIntent,
     pm: PaymentMethod | None,
+    lock: bool,
     return_url: str | None,
     capture_method: str | None,
     receipt_email: str | None,
 ) -> _Attempt:
     # savepoint=False: inside confirm's transaction a savepoint would cost two statements
-    # and buy nothing (an error here rolls the whole confirm back anyway).
-    with transaction.atomic(savepoint=False):
-        intent = _locked(intent.pk, known=intent)
+    # and buy nothing (an error here rolls the whole confirm back anyway). Unlocked, the
+    # caller's guarded batch is the transaction.
+    with transaction.atomic(savepoint=False) if lock else contextlib.nullcontext():
+        if lock:
+            intent = _locked(intent.pk, known=intent)
         if intent.status not in (Status.REQUIRES_PAYMENT_METHOD, Status.REQUIRES_CONFIRMATION):
             raise _unexpected_state(
                 intent, "confirm", "confirmed: requires_payment_method, requires_confirmation"
@@ -447,26 +499,33 @@ def _begin_authorization(
         _move(intent, Status.PROCESSING)
         intent.last_payment_error = None
         intent.next_action = None
-        charge = Charge.objects.create(
-            merchant=intent.merchant,
-            livemode=intent.livemode,
-            payment_intent=intent,
-            payment_method=intent.payment_method,
-            amount=intent.amount,
-            currency=intent.currency,
-            description=intent.description,
-            metadata=intent.metadata,
-            payment_method_details={"type": "card", "card": _card_details(intent.payment_method)},
+        charge = writes.insert(
+            Charge(
+                merchant=intent.merchant,
+                livemode=intent.livemode,
+                payment_intent=intent,
+                payment_method=intent.payment_method,
+                amount=intent.amount,
+                currency=intent.currency,
+                description=intent.description,
+                metadata=intent.metadata,
+                payment_method_details={
+                    "type": "card",
+                    "card": _card_details(intent.payment_method),
+                },
+            )
         )
-        txn = Transaction.objects.create(
-            merchant=intent.merchant,
-            livemode=intent.livemode,
-            kind=TransactionKind.AUTHORIZE,
-            connector=CONNECTOR,
-            payment_intent=intent,
-            charge=charge,
-            amount=intent.amount,
-            currency=intent.currency,
+        txn = writes.insert(
+            Transaction(
+                merchant=intent.merchant,
+                livemode=intent.livemode,
+                kind=TransactionKind.AUTHORIZE,
+                connector=CONNECTOR,
+                payment_intent=intent,
+                charge=charge,
+                amount=intent.amount,
+                currency=intent.currency,
+            )
         )
         intent.latest_charge = charge
         _save(
@@ -480,7 +539,7 @@ def _begin_authorization(
             "next_action",
             "latest_charge",
         )
-    return _Attempt(intent, charge.pk, txn.pk, txn.public_id)
+    return _Attempt(intent, charge, txn)
 
 
 def _card_details(pm: PaymentMethod) -> dict:
@@ -525,7 +584,7 @@ def _record(txn: Transaction, result: ConnectorResult) -> None:
             "latency_ms",
             "raw",
             "updated_at",
-        ]
+        ],
     )
 
 
@@ -614,75 +673,136 @@ def _outcome(result: ConnectorResult, charge: Charge) -> dict:
     }
 
 
+# The answers phase 3 books in one guarded statement; the others (3-D Secure, unknown)
+# take the locking path.
+_BATCHED_OUTCOMES = (Outcome.SUCCEEDED, Outcome.DECLINED, Outcome.TRANSIENT)
+
+
+def _attempt_guard(attempt: _Attempt) -> tuple[str, list]:
+    """Phase 1's rows, locked, as long as no one changed them since: the transaction still
+    pending, the intent and the charge at the versions phase 1 wrote."""
+    return (
+        "SELECT 1 FROM payments_transaction t"
+        " JOIN payments_paymentintent p ON p.id = t.payment_intent_id"
+        " JOIN payments_charge c ON c.id = t.charge_id"
+        " WHERE t.id = %s AND t.status = %s AND p.version = %s AND c.version = %s"
+        " FOR UPDATE OF t, p, c",
+        [
+            attempt.transaction.pk,
+            TransactionStatus.PENDING,
+            attempt.intent.version,
+            attempt.charge.version,
+        ],
+    )
+
+
 def apply_authorization_result(
-    *, transaction_pk: int, result: ConnectorResult, known: PaymentIntent | None = None
+    *,
+    transaction_pk: int,
+    result: ConnectorResult,
+    known: PaymentIntent | None = None,
+    attempt: _Attempt | None = None,
 ) -> PaymentIntent:
     """Phase 3 of confirm, also used after 3-D Secure and by inquiry. Idempotent: a result
     for a transaction that is already final changes nothing. `known`: the intent as phase
-    1 left it (see `_locked`). Its writes go to the database as one batch (core.writes)."""
+    1 left it (see `_locked`). Its writes go to the database as one batch (core.writes).
+
+    `attempt`: phase 1's rows as this request wrote them. On PostgreSQL an approval or a
+    decline is then booked in one statement guarded by their versions (no reads, no
+    locks held across statements); if anything changed them meanwhile, it is booked again
+    under the row locks, as without `attempt`."""
+    if attempt is not None and result.outcome in _BATCHED_OUTCOMES and writes.one_statement():
+        guard = _attempt_guard(attempt)
+        # copies: should the guard fail, the locking path starts from what it reads
+        intent, charge, txn = (
+            copy.copy(o) for o in (attempt.intent, attempt.charge, attempt.transaction)
+        )
+        try:
+            with writes.write_batch(guard=guard):
+                _adopt_charge(charge, intent)
+                _apply_authorization(intent, charge, txn, result, first_posting=True)
+            return intent
+        except writes.GuardFailed:
+            known = None
     with transaction.atomic(), writes.write_batch():
         txn = Transaction.objects.select_for_update().get(pk=transaction_pk)
         intent = _locked(txn.payment_intent_id, known=known)
         if txn.status in (TransactionStatus.SUCCEEDED, TransactionStatus.FAILED):
             return intent
         charge = _locked_charge(txn.charge_id, intent)
-        _record(txn, result)
-        if result.card:
-            payment_method_record_card_facts(payment_method=intent.payment_method, card=result.card)
-            details = dict(charge.payment_method_details)
-            details["card"] = {
-                **details["card"],
-                **{k: v for k, v in result.card.items() if k in ("brand", "funding", "country")},
-            }
-            charge.payment_method_details = details
-
-        if result.outcome == Outcome.REQUIRES_ACTION:
-            _move(intent, Status.REQUIRES_ACTION)
-            intent.next_action = result.next_action or {
-                "type": "redirect_to_url",
-                "redirect_to_url": {
-                    "url": result.redirect_url,
-                    "return_url": intent.return_url or None,
-                },
-            }
-            writes.save(charge, update_fields=["payment_method_details", "updated_at"])
-            _save(intent, "status", "next_action")
-            _emit_intent(intent, "requires_action")
-        elif result.outcome == Outcome.SUCCEEDED:
-            _succeed_charge(intent, charge, result, txn)
-        elif result.outcome in (Outcome.DECLINED, Outcome.TRANSIENT):
-            if result.outcome == Outcome.TRANSIENT:
-                result = ConnectorResult(
-                    outcome=Outcome.DECLINED,
-                    code="processing_error",
-                    decline_code="processing_error",
-                    network_status="not_sent_to_network",
-                    message=result.message,
-                )
-            charge.status = ChargeStatus.FAILED
-            charge.failure_code = result.decline_code or result.code or "card_declined"
-            charge.failure_message = _payment_error(intent, charge, result)["message"]
-            charge.outcome = _outcome(result, charge)
-            charge.version += 1
-            writes.save(charge)
-            previous_status = intent.status
-            _move(intent, Status.REQUIRES_PAYMENT_METHOD)
-            intent.next_action = None
-            intent.last_payment_error = _payment_error(intent, charge, result)
-            _save(intent, "status", "next_action", "last_payment_error")
-            _emit(
-                intent,
-                _charge_event(charge, "failed"),
-                _intent_event(intent, "payment_failed", {"status": previous_status}),
-            )
-        else:  # UNKNOWN or PENDING: stays processing; the inquiry learns the truth
-            writes.save(charge, update_fields=["payment_method_details", "updated_at"])
-            _schedule_inquiry(txn)
+        _apply_authorization(intent, charge, txn, result)
     return intent
 
 
+def _apply_authorization(
+    intent: PaymentIntent,
+    charge: Charge,
+    txn: Transaction,
+    result: ConnectorResult,
+    *,
+    first_posting: bool = False,
+) -> None:
+    _record(txn, result)
+    if result.card:
+        payment_method_record_card_facts(payment_method=intent.payment_method, card=result.card)
+        details = dict(charge.payment_method_details)
+        details["card"] = {
+            **details["card"],
+            **{k: v for k, v in result.card.items() if k in ("brand", "funding", "country")},
+        }
+        charge.payment_method_details = details
+
+    if result.outcome == Outcome.REQUIRES_ACTION:
+        _move(intent, Status.REQUIRES_ACTION)
+        intent.next_action = result.next_action or {
+            "type": "redirect_to_url",
+            "redirect_to_url": {
+                "url": result.redirect_url,
+                "return_url": intent.return_url or None,
+            },
+        }
+        writes.save(charge, update_fields=["payment_method_details", "updated_at"])
+        _save(intent, "status", "next_action")
+        _emit_intent(intent, "requires_action")
+    elif result.outcome == Outcome.SUCCEEDED:
+        _succeed_charge(intent, charge, result, txn, first_posting=first_posting)
+    elif result.outcome in (Outcome.DECLINED, Outcome.TRANSIENT):
+        if result.outcome == Outcome.TRANSIENT:
+            result = ConnectorResult(
+                outcome=Outcome.DECLINED,
+                code="processing_error",
+                decline_code="processing_error",
+                network_status="not_sent_to_network",
+                message=result.message,
+            )
+        charge.status = ChargeStatus.FAILED
+        charge.failure_code = result.decline_code or result.code or "card_declined"
+        charge.failure_message = _payment_error(intent, charge, result)["message"]
+        charge.outcome = _outcome(result, charge)
+        charge.version += 1
+        writes.save(charge)
+        previous_status = intent.status
+        _move(intent, Status.REQUIRES_PAYMENT_METHOD)
+        intent.next_action = None
+        intent.last_payment_error = _payment_error(intent, charge, result)
+        _save(intent, "status", "next_action", "last_payment_error")
+        _emit(
+            intent,
+            _charge_event(charge, "failed"),
+            _intent_event(intent, "payment_failed", {"status": previous_status}),
+        )
+    else:  # UNKNOWN or PENDING: stays processing; the inquiry learns the truth
+        writes.save(charge, update_fields=["payment_method_details", "updated_at"])
+        _schedule_inquiry(txn)
+
+
 def _succeed_charge(
-    intent: PaymentIntent, charge: Charge, result: ConnectorResult, txn: Transaction
+    intent: PaymentIntent,
+    charge: Charge,
+    result: ConnectorResult,
+    txn: Transaction,
+    *,
+    first_posting: bool = False,
 ) -> None:
     manual = intent.capture_method == CaptureMethod.MANUAL
     charge.status = ChargeStatus.SUCCEEDED
@@ -714,7 +834,7 @@ def _succeed_charge(
         _move(intent, Status.SUCCEEDED)
         intent.amount_received = charge.amount
         _save(intent, "status", "next_action", "amount_received")
-        _after_capture(intent, charge, charge.amount, txn)
+        _after_capture(intent, charge, charge.amount, txn, first_posting=first_posting)
         _emit(
             intent, _charge_event(charge, "succeeded"), _intent_event(intent, "succeeded", previous)
         )
@@ -727,10 +847,17 @@ def _succeed_charge(
 
 
 def _after_capture(
-    intent: PaymentIntent, charge: Charge, amount: int, capture: Transaction
+    intent: PaymentIntent,
+    charge: Charge,
+    amount: int,
+    capture: Transaction,
+    *,
+    first_posting: bool = False,
 ) -> None:
     """Book the capture in the ledger (gross, fee, net) in the capturing transaction, under
-    our reference of the capture (the authorization's when captured at once)."""
+    our reference of the capture (the authorization's when captured at once).
+    `first_posting`: the capture's transaction was still pending (held by the caller's
+    lock or guard), so nothing can have been booked under its reference yet."""
     ledger_post_capture(
         merchant=intent.merchant,
         livemode=intent.livemode,
@@ -740,6 +867,7 @@ def _after_capture(
         source=charge.public_id,
         reference=capture.public_id,
         description=intent.description,
+        first_posting=first_posting,
     )
 
 
@@ -749,7 +877,7 @@ def _schedule_inquiry(txn: Transaction) -> None:
     # robust: the state is committed by now; a broker that is down (or, in eager mode, an
     # inquiry that cannot conclude yet) must not turn the answer into a 500. The sweeper
     # picks up any unknown transaction whose inquiry was never enqueued.
-    transaction.on_commit(
+    writes.on_commit(
         lambda: resolve_transaction.apply_async(args=[txn.pk], countdown=2), robust=True
     )
 

@@ -1,5 +1,3 @@
-from django.db import transaction
-
 from core import writes
 from core.api.serializers import metadata_initial
 from core.errors import InvalidRequestError, ResourceMissingError
@@ -35,9 +33,9 @@ def payment_method_create_card(
         param_prefix=param_prefix,
     )
     brand = card_brand(digits)
-    with transaction.atomic(savepoint=False):  # joins a caller's transaction (confirm)
+    with writes.atomic():  # joins a caller's transaction or write batch (confirm)
         vault_card = vault_store(number=digits)
-        pm = PaymentMethod.objects.create(
+        pm = PaymentMethod(
             merchant=merchant,
             livemode=livemode,
             type=PaymentMethodType.CARD,
@@ -62,6 +60,7 @@ def payment_method_create_card(
             billing_details=billing_details or {},
             metadata=metadata_initial(metadata),
         )
+        writes.insert(pm)
     return pm, cvc_value
 
 

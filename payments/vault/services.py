@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from core import writes
 from core.errors import CardError
 from payments.models import VaultCard
 from payments.vault import crypto
@@ -27,16 +28,19 @@ def vault_store(*, number: str) -> VaultCard:
 
     Stores the ciphertext under the active vault key, the HMAC fingerprint, the BIN (first
     6 digits) and the last 4. Never logs the number. Raises CardError(code="invalid_number").
+    In a write batch (core.writes) the row is written when the batch is sent.
     """
     number = _normalized_number(number)
     key_id, wrapped_key, ciphertext = crypto.encrypt_pan(number, ring=crypto.keyring())
-    return VaultCard.objects.create(
-        key_id=key_id,
-        wrapped_key=wrapped_key,
-        ciphertext=ciphertext,
-        fingerprint=crypto.fingerprint(number),
-        bin=number[:6],
-        last4=number[-4:],
+    return writes.insert(
+        VaultCard(
+            key_id=key_id,
+            wrapped_key=wrapped_key,
+            ciphertext=ciphertext,
+            fingerprint=crypto.fingerprint(number),
+            bin=number[:6],
+            last4=number[-4:],
+        )
     )
 
 

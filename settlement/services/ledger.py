@@ -110,13 +110,18 @@ def journal_post(
     lines: list[Line],
     description: str = "",
     created_at: dt.datetime | None = None,
+    first_posting: bool = False,
 ) -> tuple[Journal, bool]:
     """Write one balanced journal; (journal, created). Posting the same (kind, reference)
-    again returns the first journal and writes nothing.
+    again returns the first journal and writes nothing. `first_posting`: the caller knows
+    nothing was posted under this reference (the look for it is skipped; the unique
+    (kind, reference) still refuses a second journal).
 
     Raises UnbalancedJournalError before writing if the lines do not sum to zero (the only
     check on SQLite; on PostgreSQL the deferred trigger checks again at commit)."""
-    existing = Journal.objects.filter(kind=kind, reference=reference).first()
+    existing = (
+        None if first_posting else Journal.objects.filter(kind=kind, reference=reference).first()
+    )
     if existing is not None:
         return existing, False
     lines = [line for line in lines if line.amount != 0]
@@ -172,6 +177,7 @@ def ledger_post_capture(
     reference: str,
     description: str = "",
     at: dt.datetime | None = None,
+    first_posting: bool = False,
 ) -> BalanceTransaction:
     """Book a capture: the gross to the merchant's pending balance less the gateway's fee
     (merchant's pricing plan), the fee to fee revenue. Idempotent on `reference` (our
@@ -198,6 +204,7 @@ def ledger_post_capture(
         ],
         description=f"capture {source}",
         created_at=now,
+        first_posting=first_posting,
     )
     if not created:  # posted before (journal_post is idempotent on kind and reference)
         return BalanceTransaction.objects.get(journal=journal)

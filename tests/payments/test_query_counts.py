@@ -32,8 +32,8 @@ SANDBOX_TABLE = re.compile(r'"sandbox_')
 # Gateway statements per request (BEGIN and COMMIT included).
 EXPECTED = {
     "create": 8,
-    "confirm_with_card_data": 23,
-    "confirm_with_payment_method": 22,
+    "confirm_with_card_data": 10,
+    "confirm_with_payment_method": 11,
     "retrieve": 2,
     "list": 2,
     "capture": 28,

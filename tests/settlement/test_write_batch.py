@@ -77,3 +77,36 @@ def test_an_error_in_the_block_writes_nothing(priced_merchant):
 def test_a_batch_outside_a_transaction_is_refused(transactional_db):
     with pytest.raises(RuntimeError, match="inside transaction.atomic"), writes.write_batch():
         pass
+
+
+def _name_guard(merchant, name: str) -> tuple[str, list]:
+    return (
+        "SELECT 1 FROM merchants_merchant WHERE id = %s AND name = %s FOR UPDATE",
+        [merchant.pk, name],
+    )
+
+
+def test_a_guarded_batch_writes_nothing_when_its_rows_changed_and_all_when_not(
+    transactional_db, priced_merchant
+):
+    called = []
+    if not writes.one_statement():  # SQLite: the callers take their locking path instead
+        guard = _name_guard(priced_merchant, priced_merchant.name)
+        with pytest.raises(RuntimeError, match="needs PostgreSQL"), writes.write_batch(guard=guard):
+            pass
+        return
+    stale = _name_guard(priced_merchant, "renamed meanwhile")
+    with pytest.raises(writes.GuardFailed), writes.write_batch(guard=stale):
+        ledger_post_capture(merchant=priced_merchant, source="ch_d", reference="txn_d", **POSTING)
+        writes.on_commit(lambda: called.append("sent"))
+    assert not Journal.objects.filter(reference="txn_d").exists()
+    assert called == []  # what waits for the commit never ran
+
+    with writes.write_batch(guard=_name_guard(priced_merchant, priced_merchant.name)):
+        bt = ledger_post_capture(
+            merchant=priced_merchant, source="ch_d", reference="txn_d", **POSTING
+        )
+        writes.on_commit(lambda: called.append(BalanceTransaction.objects.get(pk=bt.pk).net))
+        assert called == []  # not before the statement
+    assert called == [bt.net]  # after it, with the row committed
+    assert UnsettledItem.objects.filter(balance_transaction=bt).exists()

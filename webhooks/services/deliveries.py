@@ -87,6 +87,10 @@ def _enqueue(
 ) -> None:
     """Send the deliveries once the current transaction commits. Deliveries created in one
     transaction (an API call, a bulk job) share their task messages, DISPATCH_BATCH each."""
+    if writes.deferring():  # a guarded write batch: its statement is the commit
+        claims = list(claims)
+        writes.on_commit(lambda: _enqueue(claims, now=now))
+        return
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         dispatch = _Dispatch(now)

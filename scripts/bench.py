@@ -496,6 +496,23 @@ _COLUMN_EQ = re.compile(r'"(\w+)"\."(\w+)" = (\d+)')
 _SET_EQ = re.compile(r'(?<!\.)"(\w+)" = (\d+)')
 
 
+def _top_level_select(sql: str) -> int:
+    """Where the main SELECT of a WITH statement starts (outside quotes and parentheses)."""
+    depth, quoted = 0, False
+    for i, ch in enumerate(sql):
+        if quoted:
+            quoted = ch != "'"  # a doubled quote closes and reopens: the same for this scan
+        elif ch == "'":
+            quoted = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0 and sql.startswith(" SELECT ", i):
+            return i
+    raise ValueError("no main SELECT in the WITH statement")
+
+
 def pgbench_script(statements: list[str], *, before: dict, fks: dict, url: str) -> str:
     """Make the captured statements repeatable by many clients at once.
 
@@ -512,12 +529,77 @@ def pgbench_script(statements: list[str], *, before: dict, fks: dict, url: str) 
             return value
         return f":{variables[(table, int(value))]}" if (table, int(value)) in variables else value
 
+    def columns_eq(sql: str) -> str:
+        return _COLUMN_EQ.sub(
+            lambda m: (
+                f'"{m.group(1)}"."{m.group(2)}" = '
+                + ref(
+                    m.group(1) if m.group(2) == "id" else fks.get((m.group(1), m.group(2))),
+                    m.group(3),
+                )
+            ),
+            sql,
+        )
+
+    def new_insert(table: str) -> str:
+        inserted[table] = inserted.get(table, 0) + 1
+        var = f"{table}_{inserted[table]}_"
+        variables[(table, before.get(table, 0) + inserted[table])] = var + "id"
+        return var
+
+    def write_batch(sql: str) -> str:
+        r"""A write batch (core.writes): WITH [g AS (guard), ok AS (...),] wN AS (INSERT ...
+        RETURNING "id" | UPDATE ...), ... SELECT ...: its inserts get fresh ids, returned
+        under names that \gset keeps for the statements after it."""
+        cut = _top_level_select(sql)
+        selected, returned = [], []
+        parts = []
+        for part in _split_values(sql[len("WITH ") : cut]):
+            name, inner = re.match(r"^(\w+) AS \((.*)\)$", part, re.S).groups()
+            insert = re.match(
+                r'^INSERT INTO "(\w+)" \((.*?)\) VALUES \((.*)\) RETURNING "id"$', inner, re.S
+            )
+            update = re.match(r'^UPDATE "(\w+)" SET (.*) WHERE "id" = (\d+)$', inner, re.S)
+            if insert:
+                table, columns = (
+                    insert.group(1),
+                    [c.strip().strip('"') for c in insert.group(2).split(",")],
+                )
+                values = [
+                    ref(fks.get((table, col)), v) if v.isdigit() else v
+                    for col, v in zip(columns, _split_values(insert.group(3)), strict=True)
+                ]
+                inner = (
+                    f'INSERT INTO "{table}" ({insert.group(2)}) '
+                    f'VALUES ({", ".join(values)}) RETURNING "id"'
+                )
+                returned.append((name, new_insert(table) + "id"))
+            elif update:
+                table = update.group(1)
+                sets = _SET_EQ.sub(
+                    lambda m, t=table: (
+                        f'"{m.group(1)}" = ' + ref(fks.get((t, m.group(1))), m.group(2))
+                    ),
+                    update.group(2),
+                )
+                inner = f'UPDATE "{table}" SET {sets} WHERE "id" = {ref(table, update.group(3))}'
+            else:  # the guard
+                inner = columns_eq(inner)
+                if name == "ok":
+                    selected.append("(SELECT one FROM ok) AS guard_ok")
+            parts.append(f"{name} AS ({inner})")
+        selected += [f"(SELECT * FROM {name}) AS {var}" for name, var in returned]
+        return f"WITH {', '.join(parts)} SELECT {', '.join(selected) or '1'} \\gset"
+
     lines = []
     for sql in statements:
         sql = _ID_LITERAL.sub(_fresh_id, sql)
         sql = _ARRAY_LITERAL.sub(_fresh_array_ids, sql)
         sql = _UUID_LITERAL.sub("(gen_random_uuid()::text)", sql)
         sql = _HEX64.sub("(md5(random()::text) || md5(random()::text))", sql)
+        if sql.startswith("WITH "):
+            lines.append(write_batch(sql))
+            continue
         match = _INSERT.match(sql)
         if match and "UNNEST" not in sql:
             table, columns = (
@@ -535,21 +617,9 @@ def pgbench_script(statements: list[str], *, before: dict, fks: dict, url: str) 
                 if not match.group(4):  # a table keyed by another row's id: nothing returned
                     lines.append(insert + ";")
                     continue
-                inserted[table] = inserted.get(table, 0) + 1
-                var = f"{table}_{inserted[table]}_"
-                variables[(table, before.get(table, 0) + inserted[table])] = var + "id"
-                lines.append(f'{insert} RETURNING "id" \\gset {var}')
+                lines.append(f'{insert} RETURNING "id" \\gset {new_insert(table)}')
                 continue
-        sql = _COLUMN_EQ.sub(
-            lambda m: (
-                f'"{m.group(1)}"."{m.group(2)}" = '
-                + ref(
-                    m.group(1) if m.group(2) == "id" else fks.get((m.group(1), m.group(2))),
-                    m.group(3),
-                )
-            ),
-            sql,
-        )
+        sql = columns_eq(sql)
         update = re.match(r'^UPDATE "(\w+)"', sql)
         if update:
             table = update.group(1)

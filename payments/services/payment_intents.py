@@ -382,7 +382,8 @@ def authentication_return_token_valid(*, intent_id: str, token: str) -> bool:
 def _intent_guard(intent: PaymentIntent) -> tuple[str, list]:
     """The intent's row, locked, as long as it is the version this request read."""
     return (
-        "SELECT 1 FROM payments_paymentintent WHERE id = %s AND version = %s FOR UPDATE",
+        'SELECT 1 FROM "payments_paymentintent" WHERE "payments_paymentintent"."id" = %s'
+        ' AND "payments_paymentintent"."version" = %s FOR UPDATE',
         [intent.pk, intent.version],
     )
 
@@ -682,11 +683,13 @@ def _attempt_guard(attempt: _Attempt) -> tuple[str, list]:
     """Phase 1's rows, locked, as long as no one changed them since: the transaction still
     pending, the intent and the charge at the versions phase 1 wrote."""
     return (
-        "SELECT 1 FROM payments_transaction t"
-        " JOIN payments_paymentintent p ON p.id = t.payment_intent_id"
-        " JOIN payments_charge c ON c.id = t.charge_id"
-        " WHERE t.id = %s AND t.status = %s AND p.version = %s AND c.version = %s"
-        " FOR UPDATE OF t, p, c",
+        'SELECT 1 FROM "payments_transaction"'
+        ' JOIN "payments_paymentintent"'
+        ' ON "payments_paymentintent"."id" = "payments_transaction"."payment_intent_id"'
+        ' JOIN "payments_charge" ON "payments_charge"."id" = "payments_transaction"."charge_id"'
+        ' WHERE "payments_transaction"."id" = %s AND "payments_transaction"."status" = %s'
+        ' AND "payments_paymentintent"."version" = %s AND "payments_charge"."version" = %s'
+        ' FOR UPDATE OF "payments_transaction", "payments_paymentintent", "payments_charge"',
         [
             attempt.transaction.pk,
             TransactionStatus.PENDING,

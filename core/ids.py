@@ -6,8 +6,11 @@ import string
 _ALPHABET = string.ascii_letters + string.digits
 
 
+_RANDOM = secrets.SystemRandom()  # the operating system's CSPRNG, as secrets.choice uses
+
+
 def random_string(length: int) -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    return "".join(_RANDOM.choices(_ALPHABET, k=length))
 
 
 def new_id(prefix: str, length: int = 24) -> str:

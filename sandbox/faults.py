@@ -81,12 +81,13 @@ def take(operation: str) -> FiredFault | None:
     """The fault the next `operation` call suffers, if any; consumes one of its count.
 
     Runs in its own transaction with the fault rows locked, so concurrent calls never
-    consume the same count twice."""
+    consume the same count twice. Without faults (the usual case) it is one read."""
+    operations = [operation] if operation == "callback" else [operation, "*"]
+    if not Fault.objects.filter(operation__in=operations).exists():
+        return None
     with transaction.atomic():
         candidates = (
-            Fault.objects.select_for_update()
-            .filter(operation__in=[operation] if operation == "callback" else [operation, "*"])
-            .order_by("id")
+            Fault.objects.select_for_update().filter(operation__in=operations).order_by("id")
         )
         for fault in candidates:
             if fault.remaining is not None and fault.remaining <= 0:

@@ -104,18 +104,25 @@ def risk_level(score: int) -> str:
 
 
 def _account_for(number: str, profile: CardProfile) -> IssuerAccount:
-    account, _ = IssuerAccount.objects.get_or_create(
-        card_hash=card_hash(number),
-        defaults={
-            "bin": number[:6],
-            "last4": number[-4:],
-            "brand": profile.brand,
-            "funding": profile.funding,
-            "country": profile.country,
-            "credit_limit": profile.credit_limit,
-        },
+    """The card's account under its row lock, opened on the card's first use. Two
+    statements whether it exists or not: an insert that a unique card_hash turns into
+    nothing when it does (ON CONFLICT DO NOTHING), then the locked read."""
+    hashed = card_hash(number)
+    IssuerAccount.objects.bulk_create(
+        [
+            IssuerAccount(
+                card_hash=hashed,
+                bin=number[:6],
+                last4=number[-4:],
+                brand=profile.brand,
+                funding=profile.funding,
+                country=profile.country,
+                credit_limit=profile.credit_limit,
+            )
+        ],
+        ignore_conflicts=True,
     )
-    return IssuerAccount.objects.select_for_update().get(pk=account.pk)
+    return IssuerAccount.objects.select_for_update().get(card_hash=hashed)
 
 
 def _is_expired(exp_month: int, exp_year: int) -> bool:

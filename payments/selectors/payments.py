@@ -28,12 +28,17 @@ def payment_intent_list(
 
 
 def payment_intent_get(*, merchant: Merchant, livemode: bool, public_id: str) -> PaymentIntent:
-    return _get(
-        payment_intent_list(merchant=merchant, livemode=livemode),
+    # The merchant is the caller's (the API key's or the session's): not read again.
+    intent = _get(
+        PaymentIntent.objects.filter(merchant=merchant, livemode=livemode).select_related(
+            "payment_method", "customer", "latest_charge"
+        ),
         label="payment_intent",
         public_id=public_id,
         param="intent",
     )
+    intent.merchant = merchant
+    return intent
 
 
 def payment_intent_get_by_client_secret(

@@ -30,6 +30,7 @@ from contextvars import ContextVar
 
 import psycopg
 from django.db import DataError, connection, models, transaction
+from django.db.models.expressions import DatabaseDefault
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,14 @@ class WriteBatch:
         self.order: list[tuple[str, models.Model]] = []
 
     def note_insert(self, instance: models.Model) -> None:
+        for field in instance._meta.concrete_fields:
+            # A literal db_default is what the row will hold; the ORM reads it back after
+            # its INSERT, the batch knows it now (code after the insert may read it).
+            value = getattr(instance, field.attname, None)
+            if isinstance(value, DatabaseDefault):
+                literal = getattr(field.db_default, "value", field.db_default)
+                if not hasattr(literal, "resolve_expression"):  # not a database function
+                    setattr(instance, field.attname, literal)
         self.inserts.append(instance)
         self.order.append(("insert", instance))
 
@@ -164,6 +173,8 @@ class WriteBatch:
             if related is not None:
                 _set_id(instance, field, related.pk)
         value = field.pre_save(instance, add)
+        if isinstance(value, DatabaseDefault):  # a db_default the code did not set
+            return "DEFAULT", []
         return "%s", [field.get_db_prep_save(value, connection)]
 
 

@@ -894,9 +894,10 @@ def payment_intent_capture(
     """Capture an authorized intent, fully or once partially (the rest is released).
 
     Racing a cancel, exactly one wins: both start by moving requires_capture to processing
-    under the row lock, and the loser finds processing and gets a state error.
+    under the row lock, and the loser finds processing and gets a state error. Each phase's
+    writes go as one batch (core.writes).
     """
-    with transaction.atomic():
+    with transaction.atomic(), writes.write_batch():
         intent = _locked(intent.pk, known=intent)
         if intent.status != Status.REQUIRES_CAPTURE:
             raise _unexpected_state(intent, "capture", "captured: requires_capture")
@@ -918,16 +919,18 @@ def payment_intent_capture(
         ).first()
         _move(intent, Status.PROCESSING)
         _save(intent, "status")
-        txn = Transaction.objects.create(
-            merchant=intent.merchant,
-            livemode=intent.livemode,
-            kind=TransactionKind.CAPTURE,
-            connector=CONNECTOR,
-            payment_intent=intent,
-            charge=charge,
-            amount=amount,
-            currency=intent.currency,
-            parent=authorization,
+        txn = writes.insert(
+            Transaction(
+                merchant=intent.merchant,
+                livemode=intent.livemode,
+                kind=TransactionKind.CAPTURE,
+                connector=CONNECTOR,
+                payment_intent=intent,
+                charge=charge,
+                amount=amount,
+                currency=intent.currency,
+                parent=authorization,
+            )
         )
     result = get_connector(CONNECTOR).capture(
         reference=txn.public_id,
@@ -947,7 +950,9 @@ def payment_intent_capture(
 def apply_capture_result(
     *, transaction_pk: int, result: ConnectorResult, known: PaymentIntent | None = None
 ) -> PaymentIntent:
-    with transaction.atomic():
+    """Phase 3 of capture, also used by inquiry. Idempotent like apply_authorization_result;
+    its writes go as one batch."""
+    with transaction.atomic(), writes.write_batch():
         txn = Transaction.objects.select_for_update().get(pk=transaction_pk)
         intent = _locked(txn.payment_intent_id, known=known)
         if txn.status in (TransactionStatus.SUCCEEDED, TransactionStatus.FAILED):
@@ -959,13 +964,14 @@ def apply_capture_result(
             charge.amount_captured = txn.amount
             charge.is_released = txn.amount < charge.amount
             charge.version += 1
-            charge.save()
+            writes.save(charge)
             previous = {"status": intent.status, "amount_capturable": intent.amount_capturable}
             _move(intent, Status.SUCCEEDED)
             intent.amount_received = txn.amount
             intent.amount_capturable = 0
             _save(intent, "status", "amount_received", "amount_capturable")
-            _after_capture(intent, charge, txn.amount, txn)
+            # the capture's transaction was pending under its lock: nothing booked under it
+            _after_capture(intent, charge, txn.amount, txn, first_posting=True)
             _emit(
                 intent,
                 _charge_event(charge, "captured"),

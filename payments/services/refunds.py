@@ -6,6 +6,7 @@ gives it back if the processor refuses."""
 from django.db import transaction
 from django.db.models import F
 
+from core import writes
 from core.api.serializers import metadata_initial, metadata_merge
 from core.errors import InvalidRequestError
 from core.money import validate_amount
@@ -173,7 +174,9 @@ def refund_create(
 
 
 def apply_refund_result(*, transaction_pk: int, result: ConnectorResult) -> Refund:
-    with transaction.atomic():
+    """Phase 3 of a refund, also used by inquiry: idempotent (a final transaction changes
+    nothing). Its writes go as one batch (core.writes)."""
+    with transaction.atomic(), writes.write_batch():
         txn = Transaction.objects.select_for_update().get(pk=transaction_pk)
         refund = (
             Refund.objects.select_for_update(of=("self",))
@@ -194,7 +197,7 @@ def apply_refund_result(*, transaction_pk: int, result: ConnectorResult) -> Refu
         if result.outcome == Outcome.SUCCEEDED:
             refund.status = RefundStatus.SUCCEEDED
             refund.version += 1
-            refund.save(update_fields=["status", "version", "updated_at"])
+            writes.save(refund, update_fields=["status", "version", "updated_at"])
             ledger_post_refund(
                 merchant=charge.merchant,
                 livemode=refund.livemode,
@@ -213,7 +216,7 @@ def apply_refund_result(*, transaction_pk: int, result: ConnectorResult) -> Refu
             refund.status = RefundStatus.FAILED
             refund.failure_reason = result.decline_code or result.code or "unknown"
             refund.version += 1
-            refund.save(update_fields=["status", "failure_reason", "version", "updated_at"])
+            writes.save(refund, update_fields=["status", "failure_reason", "version", "updated_at"])
             Charge.objects.filter(pk=charge.pk).update(
                 amount_refunded=F("amount_refunded") - refund.amount, version=F("version") + 1
             )

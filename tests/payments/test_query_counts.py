@@ -36,8 +36,8 @@ EXPECTED = {
     "confirm_with_payment_method": 11,
     "retrieve": 2,
     "list": 2,
-    "capture": 28,
-    "refund": 32,
+    "capture": 19,
+    "refund": 26,
 }
 
 

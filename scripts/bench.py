@@ -888,7 +888,9 @@ def main() -> int:
             text=True,
         )
         try:
-            results[part] = json.loads(out.stdout.strip().splitlines()[-1])
+            text = out.stdout.strip()  # the script's last output: a JSON object, on
+            # one line or indented (from the last line that opens one)
+            results[part] = json.loads(text[text.rfind("\n{") + 1 :])
         except (IndexError, ValueError):
             results[part] = {"error": (out.stderr or out.stdout)[-800:]}
 

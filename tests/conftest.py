@@ -137,3 +137,24 @@ def api_client(merchant, api_key_for):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_for(merchant)}")
     return client
+
+
+@pytest.fixture
+def fresh_cache(request):
+    """An empty cache before and after the test: rate limits, card-testing counters and
+    allauth's login counts are kept there and tests share it. Without Redis the cache is
+    a database table, so the test database is opened first (as the test's own marker or
+    fixtures ask: transactional or not)."""
+    from django.core.cache import cache, caches
+    from django.core.cache.backends.db import DatabaseCache
+
+    if isinstance(caches["default"], DatabaseCache):
+        marker = request.node.get_closest_marker("django_db")
+        transactional = (marker is not None and marker.kwargs.get("transaction")) or {
+            "transactional_db",
+            "live_server",
+        } & set(request.fixturenames)
+        request.getfixturevalue("transactional_db" if transactional else "db")
+    cache.clear()
+    yield
+    cache.clear()

@@ -209,6 +209,8 @@ def settlement_run(
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SETTLEMENT_LOCK])
         methods: dict[int, set[str]] = {}
+        # As the ORM writes a datetime (SQLite: naive UTC text, which pages compare with)
+        at = connection.ops.adapt_datetimefield_value(now)
         with connection.cursor() as cursor:
             for tz, cutoff in settings_groups:
                 closing = closed_day(now, tz=tz, cutoff_hour=cutoff)
@@ -216,7 +218,7 @@ def settlement_run(
                     if day > closing:
                         continue  # that day has not closed for these merchants yet
                     closing = day
-                params = {"run": run_id, "now": now, "closing": closing, "tz": tz}
+                params = {"run": run_id, "now": at, "closing": closing, "tz": tz}
                 params["cutoff"] = cutoff
                 merchant_filter = ""
                 if merchant is not None:
@@ -232,7 +234,7 @@ def settlement_run(
                 cursor.execute(methods_sql, params)
                 for batch_id, method in cursor.fetchall():
                     methods.setdefault(batch_id, set()).add(method or "card")
-            params = {"run": run_id, "now": now}
+            params = {"run": run_id, "now": at}
             for sql in _SETTLE:
                 cursor.execute(sql, params)
             for sql in _JOURNALS:

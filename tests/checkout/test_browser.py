@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
-def _gateway_on_live_server(live_server, settings):
+def _gateway_on_live_server(live_server, settings, fresh_cache):
     settings.GATEWAY_BASE_URL = live_server.url
     cache.clear()
     yield

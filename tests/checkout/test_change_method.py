@@ -21,7 +21,7 @@ CARD = {"number": "4242 4242 4242 4242", "exp": "12 / 34", "cvc": "123"}
 
 
 @pytest.fixture(autouse=True)
-def _in_process(settings):
+def _in_process(settings, fresh_cache):
     settings.GATEWAY_SANDBOX_CALLBACK_TRANSPORT = "inprocess"
     cache.clear()
     yield

@@ -22,7 +22,7 @@ def _policy(response) -> dict[str, list[str]]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_counters():
+def _fresh_counters(fresh_cache):
     cache.clear()
 
 

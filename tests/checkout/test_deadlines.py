@@ -11,7 +11,7 @@ from payments.models import LocalPayment
 
 
 @pytest.fixture(autouse=True)
-def _in_process(settings):
+def _in_process(settings, fresh_cache):
     settings.GATEWAY_SANDBOX_CALLBACK_TRANSPORT = "inprocess"
     cache.clear()
     yield

@@ -24,7 +24,7 @@ CARD = {"number": "4242 4242 4242 4242", "exp": "12 / 34", "cvc": "123"}
 
 
 @pytest.fixture(autouse=True)
-def _fresh_counters():
+def _fresh_counters(fresh_cache):
     cache.clear()
     yield
     cache.clear()

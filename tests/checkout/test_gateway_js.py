@@ -14,7 +14,7 @@ from payments.models import CheckoutSession, PaymentIntent, PaymentMethod
 
 
 @pytest.fixture(autouse=True)
-def _fresh_counters():
+def _fresh_counters(fresh_cache):
     cache.clear()
 
 

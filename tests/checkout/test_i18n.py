@@ -8,7 +8,7 @@ CARD = {"number": "4000 0000 0000 0002", "exp": "12 / 34", "cvc": "123"}
 
 
 @pytest.fixture(autouse=True)
-def _fresh_counters():
+def _fresh_counters(fresh_cache):
     cache.clear()
 
 

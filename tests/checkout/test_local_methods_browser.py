@@ -15,7 +15,7 @@ LOCAL = ["card", "gopay", "ovo", "dana", "shopeepay", "qris", "bank_transfer"]
 
 
 @pytest.fixture(autouse=True)
-def _gateway_on_live_server(live_server, settings):
+def _gateway_on_live_server(live_server, settings, fresh_cache):
     settings.GATEWAY_BASE_URL = live_server.url
     cache.clear()
     yield

@@ -10,7 +10,7 @@ CARD = {"number": "4242 4242 4242 4242", "exp": "12 / 34", "cvc": "123", "name":
 
 
 @pytest.fixture(autouse=True)
-def _fresh_counters():
+def _fresh_counters(fresh_cache):
     cache.clear()
     yield
     cache.clear()

@@ -2,7 +2,6 @@
 payments made through the real payment services and the sandbox card network."""
 
 import pytest
-from django.core.cache import cache
 
 from tests.settlement.conftest import pay, refund  # noqa: F401  (shared helpers)
 
@@ -10,22 +9,8 @@ PASSWORD = "correct-horse-battery-staple-42"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits(request):
-    # allauth counts logins and failures in the cache, which tests share. Without Redis the
-    # cache is a database table: open the test database first.
-    from django.core.cache import caches
-    from django.core.cache.backends.db import DatabaseCache
-
-    if isinstance(caches["default"], DatabaseCache):
-        marker = request.node.get_closest_marker("django_db")
-        transactional = (marker is not None and marker.kwargs.get("transaction")) or {
-            "transactional_db",
-            "live_server",
-        } & set(request.fixturenames)
-        request.getfixturevalue("transactional_db" if transactional else "db")
-    cache.clear()
-    yield
-    cache.clear()
+def _fresh_rate_limits(fresh_cache):
+    """allauth counts logins and failures in the cache, which tests share."""
 
 
 def make_user(email: str, *, password: str = PASSWORD, mfa: bool = False):

@@ -25,7 +25,7 @@ def luhn_valid(prefix: str, length: int, rng: random.Random) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _limits(settings):
+def _limits(settings, fresh_cache):
     cache.clear()
     settings.GATEWAY_CARD_ATTEMPTS_PER_IP = 20
     settings.GATEWAY_CARD_ATTEMPTS_PER_CARD = 5

@@ -19,7 +19,7 @@ LOCKED = b"Too many failed login attempts. Try again later."
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits():
+def _fresh_rate_limits(fresh_cache):
     cache.clear()
     yield
     cache.clear()

@@ -47,7 +47,7 @@ DEPLOY_ENV = {
 
 
 @pytest.fixture
-def production_like(settings, monkeypatch):
+def production_like(settings, monkeypatch, fresh_cache):
     """The security settings of config.settings.production, over plain HTTP in tests
     (requests say secure=True, so HSTS is sent)."""
     for name, value in DEPLOY_ENV.items():

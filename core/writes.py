@@ -190,22 +190,22 @@ def write_batch(*, guard: tuple[str, list] | None = None):
     Without a guard, use it inside `transaction.atomic()`: the batch is one statement, the
     transaction what makes it one change with the reads and locks around it. With a guard
     (see the module's docstring) it needs no transaction and raises GuardFailed when the
-    guard finds its rows changed; inside a transaction it takes a savepoint, so that a
-    failed guard undoes only its own statement."""
+    guard finds its rows changed. Inside a transaction a guarded batch takes a savepoint
+    around the block, so that a failed guard undoes only its own statement and drops the
+    on_commit callbacks the block registered."""
     if guard is None and not connection.in_atomic_block:
         raise RuntimeError("write_batch() runs inside transaction.atomic()")
     if guard is not None and not one_statement():
         raise RuntimeError("a guarded write_batch() needs PostgreSQL")
     batch = WriteBatch(guard)
-    token = _batch.set(batch)
-    try:
-        yield batch
-    finally:
-        _batch.reset(token)
     if guard is not None and not batch.standalone:
         with transaction.atomic():
+            with _noting(batch):
+                yield batch
             batch.send()
         return
+    with _noting(batch):
+        yield batch
     batch.send()
     for func, robust in batch.after:  # the statement has committed
         if not robust:
@@ -215,6 +215,15 @@ def write_batch(*, guard: tuple[str, list] | None = None):
             func()
         except Exception:
             logger.exception("a callback after a write batch failed")
+
+
+@contextmanager
+def _noting(batch: WriteBatch):
+    token = _batch.set(batch)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
 
 
 def on_commit(func: Callable[[], object], *, robust: bool = False) -> None:

@@ -110,3 +110,23 @@ def test_a_guarded_batch_writes_nothing_when_its_rows_changed_and_all_when_not(
         assert called == []  # not before the statement
     assert called == [bt.net]  # after it, with the row committed
     assert UnsettledItem.objects.filter(balance_transaction=bt).exists()
+
+
+def test_a_failed_guard_inside_a_transaction_undoes_only_its_own_work(
+    transactional_db, priced_merchant
+):
+    if not writes.one_statement():  # SQLite: guarded batches are PostgreSQL's
+        return
+    called = []
+    stale = _name_guard(priced_merchant, "renamed meanwhile")
+    with transaction.atomic():
+        ledger_post_capture(merchant=priced_merchant, source="ch_e", reference="txn_e", **POSTING)
+        with pytest.raises(writes.GuardFailed), writes.write_batch(guard=stale):
+            ledger_post_capture(
+                merchant=priced_merchant, source="ch_f", reference="txn_f", **POSTING
+            )
+            writes.on_commit(lambda: called.append("sent"))
+        # the transaction goes on: what came before the batch commits
+    assert Journal.objects.filter(reference="txn_e").exists()
+    assert not Journal.objects.filter(reference="txn_f").exists()
+    assert called == []  # dropped with the batch's savepoint

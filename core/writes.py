@@ -3,9 +3,10 @@
 Inside `with write_batch():` (itself inside `transaction.atomic()`), `save` and `insert`
 only note the write; when the block ends the noted writes go to the database at once. On
 PostgreSQL that is one statement, a WITH of data-modifying parts (an UPDATE or INSERT per
-row, inserts referring to rows inserted before them by `(SELECT id FROM wN)`); elsewhere
-each write is the ORM's save, in the order they were noted. Outside a batch both
-functions are the ORM's save at once, so a service reads the same either way.
+row, inserts referring to rows inserted before them by `(SELECT * FROM wN)`, the id that
+part returns); elsewhere each write is the ORM's save, in the order they were noted.
+Outside a batch both functions are the ORM's save at once, so a service reads the same
+either way.
 
 What a batch does not do: reads inside the block see the database as it was before the
 block (nothing noted is written yet), and model signals are not sent (the models written

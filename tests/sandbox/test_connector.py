@@ -303,14 +303,16 @@ def test_no_cvc_or_card_number_is_stored_in_any_sandbox_column_or_log(connector,
             dump.extend(repr(row) for row in cursor.fetchall())
     stored = "\n".join(dump)
     assert stored  # the rows are there
-    assert cvc not in stored
+    # The CVC as a value of its own: a hash or a timestamp may hold its digits by chance.
+    alone = re.compile(rf"(?<![0-9A-Za-z]){cvc}(?![0-9A-Za-z])")
+    assert not alone.search(stored)
     for number in [*numbers, "4242424242424242"]:
         assert number not in stored
     for result in results:
         wire = json.dumps(result.raw) + repr(result)
-        assert cvc not in wire and not any(n in wire for n in numbers)
+        assert not alone.search(wire) and not any(n in wire for n in numbers)
     logged = caplog.text + "".join(repr(r.__dict__) for r in caplog.records)
-    assert cvc not in logged and not any(n in logged for n in numbers)
+    assert not alone.search(logged) and not any(n in logged for n in numbers)
 
 
 def test_a_3ds_challenge_left_open_too_long_fails_as_unauthenticated(connector):

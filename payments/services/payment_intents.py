@@ -516,18 +516,7 @@ def _begin_authorization(
                 },
             )
         )
-        txn = writes.insert(
-            Transaction(
-                merchant=intent.merchant,
-                livemode=intent.livemode,
-                kind=TransactionKind.AUTHORIZE,
-                connector=CONNECTOR,
-                payment_intent=intent,
-                charge=charge,
-                amount=intent.amount,
-                currency=intent.currency,
-            )
-        )
+        txn = _new_transaction(intent, charge, TransactionKind.AUTHORIZE, intent.amount)
         intent.latest_charge = charge
         _save(
             intent,
@@ -541,6 +530,29 @@ def _begin_authorization(
             "latest_charge",
         )
     return _Attempt(intent, charge, txn)
+
+
+def _new_transaction(
+    intent: PaymentIntent,
+    charge: Charge,
+    kind: str,
+    amount: int,
+    parent: Transaction | None = None,
+) -> Transaction:
+    """The pending processor transaction of an attempt, in the caller's write batch."""
+    return writes.insert(
+        Transaction(
+            merchant=intent.merchant,
+            livemode=intent.livemode,
+            kind=kind,
+            connector=CONNECTOR,
+            payment_intent=intent,
+            charge=charge,
+            amount=amount,
+            currency=intent.currency,
+            parent=parent,
+        )
+    )
 
 
 def _card_details(pm: PaymentMethod) -> dict:
@@ -919,18 +931,8 @@ def payment_intent_capture(
         ).first()
         _move(intent, Status.PROCESSING)
         _save(intent, "status")
-        txn = writes.insert(
-            Transaction(
-                merchant=intent.merchant,
-                livemode=intent.livemode,
-                kind=TransactionKind.CAPTURE,
-                connector=CONNECTOR,
-                payment_intent=intent,
-                charge=charge,
-                amount=amount,
-                currency=intent.currency,
-                parent=authorization,
-            )
+        txn = _new_transaction(
+            intent, charge, TransactionKind.CAPTURE, amount, parent=authorization
         )
     result = get_connector(CONNECTOR).capture(
         reference=txn.public_id,

@@ -37,3 +37,10 @@ def make_session(merchant):
         return checkout_session_create(**params)
 
     return make
+
+
+@pytest.fixture
+def in_process_callbacks(settings, fresh_cache):
+    """The sandbox's providers call back into this process (no live server), as their
+    tasks would, with the counters in an empty cache."""
+    settings.GATEWAY_SANDBOX_CALLBACK_TRANSPORT = "inprocess"

@@ -5,7 +5,6 @@ at most once."""
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from payments.models import LocalPayment, PaymentIntent
@@ -17,11 +16,8 @@ CARD = {"number": "4242 4242 4242 4242", "exp": "12 / 34", "cvc": "123"}
 
 
 @pytest.fixture(autouse=True)
-def _in_process(settings, fresh_cache):
-    settings.GATEWAY_SANDBOX_CALLBACK_TRANSPORT = "inprocess"
-    cache.clear()
-    yield
-    cache.clear()
+def _in_process(in_process_callbacks):
+    """Providers call back into this process; the cache starts empty."""
 
 
 def _let_it_expire(intent: PaymentIntent) -> None:

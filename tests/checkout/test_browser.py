@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -15,9 +14,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _gateway_on_live_server(live_server, settings, fresh_cache):
     settings.GATEWAY_BASE_URL = live_server.url
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import json
 import time
 
 import pytest
-from django.core.cache import cache
 
 from payments.models import LocalPayment, PaymentIntent
 from sandbox.models import ProviderPayment
@@ -21,11 +20,8 @@ CARD = {"number": "4242 4242 4242 4242", "exp": "12 / 34", "cvc": "123"}
 
 
 @pytest.fixture(autouse=True)
-def _in_process(settings, fresh_cache):
-    settings.GATEWAY_SANDBOX_CALLBACK_TRANSPORT = "inprocess"
-    cache.clear()
-    yield
-    cache.clear()
+def _in_process(in_process_callbacks):
+    """Providers call back into this process; the cache starts empty."""
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.staticfiles import finders
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 CARD = {"number": "4242 4242 4242 4242", "exp": "12 / 34", "cvc": "123"}
@@ -23,7 +22,7 @@ def _policy(response) -> dict[str, list[str]]:
 
 @pytest.fixture(autouse=True)
 def _fresh_counters(fresh_cache):
-    cache.clear()
+    """The cache (counters, rate limits) starts and ends empty: fresh_cache."""
 
 
 @pytest.mark.parametrize("path", ["", "/status", "/return"])

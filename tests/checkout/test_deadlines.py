@@ -5,17 +5,13 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 
 from payments.models import LocalPayment
 
 
 @pytest.fixture(autouse=True)
-def _in_process(settings, fresh_cache):
-    settings.GATEWAY_SANDBOX_CALLBACK_TRANSPORT = "inprocess"
-    cache.clear()
-    yield
-    cache.clear()
+def _in_process(in_process_callbacks):
+    """Providers call back into this process; the cache starts empty."""
 
 
 def _deadline(client, session, language):

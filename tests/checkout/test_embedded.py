@@ -9,7 +9,6 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -25,9 +24,7 @@ CARD = {"number": "4242 4242 4242 4242", "exp": "12 / 34", "cvc": "123"}
 
 @pytest.fixture(autouse=True)
 def _fresh_counters(fresh_cache):
-    cache.clear()
-    yield
-    cache.clear()
+    """The cache (counters, rate limits) starts and ends empty: fresh_cache."""
 
 
 def _policy(response) -> dict[str, list[str]]:

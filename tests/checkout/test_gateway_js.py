@@ -6,7 +6,6 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from merchants.services import demo_merchant_ensure
@@ -15,7 +14,7 @@ from payments.models import CheckoutSession, PaymentIntent, PaymentMethod
 
 @pytest.fixture(autouse=True)
 def _fresh_counters(fresh_cache):
-    cache.clear()
+    """The cache (counters, rate limits) starts and ends empty: fresh_cache."""
 
 
 def test_a_preflight_on_v1_allows_any_origin_with_the_key_header(client):

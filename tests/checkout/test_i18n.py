@@ -1,7 +1,6 @@
 """The checkout page in Indonesian and English (Django i18n, locale/id)."""
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 CARD = {"number": "4000 0000 0000 0002", "exp": "12 / 34", "cvc": "123"}
@@ -9,7 +8,7 @@ CARD = {"number": "4000 0000 0000 0002", "exp": "12 / 34", "cvc": "123"}
 
 @pytest.fixture(autouse=True)
 def _fresh_counters(fresh_cache):
-    cache.clear()
+    """The cache (counters, rate limits) starts and ends empty: fresh_cache."""
 
 
 def test_the_page_follows_the_browsers_language(client, make_session):

@@ -4,7 +4,6 @@
 import re
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from payments.models import PaymentIntent
@@ -17,9 +16,6 @@ LOCAL = ["card", "gopay", "ovo", "dana", "shopeepay", "qris", "bank_transfer"]
 @pytest.fixture(autouse=True)
 def _gateway_on_live_server(live_server, settings, fresh_cache):
     settings.GATEWAY_BASE_URL = live_server.url
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

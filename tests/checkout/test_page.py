@@ -2,7 +2,6 @@
 redirects and answers that a browser without JavaScript gets."""
 
 import pytest
-from django.core.cache import cache
 
 from payments.models import CheckoutSession
 
@@ -11,9 +10,7 @@ CARD = {"number": "4242 4242 4242 4242", "exp": "12 / 34", "cvc": "123", "name":
 
 @pytest.fixture(autouse=True)
 def _fresh_counters(fresh_cache):
-    cache.clear()
-    yield
-    cache.clear()
+    """The cache (counters, rate limits) starts and ends empty: fresh_cache."""
 
 
 def test_the_page_shows_the_merchant_items_and_rupiah_total(client, make_session):

@@ -6,7 +6,6 @@ once; the right password is then refused until the lockout ends."""
 import threading
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -20,9 +19,7 @@ LOCKED = b"Too many failed login attempts. Try again later."
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits(fresh_cache):
-    cache.clear()
-    yield
-    cache.clear()
+    """The cache (counters, rate limits) starts and ends empty: fresh_cache."""
 
 
 def _outcome(response) -> str:

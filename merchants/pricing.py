@@ -2,6 +2,7 @@
 
 from django.db.models import Case, IntegerField, Q, Value, When
 
+from core.prepared import Prepared
 from merchants.models import ANY, Merchant, PricingPlan, PricingRate
 
 
@@ -44,6 +45,19 @@ def fee_amount(*, amount: int, percent_bps: int, fixed_amount: int) -> int:
     return max(0, min(fee, amount))
 
 
+# The rate for a capture, with its plan: the merchant's plan, or the default plan.
+_RATE_OF_PLAN = Prepared(
+    lambda plan_id, method, currency: (
+        _rates(method, currency).filter(plan_id=plan_id).select_related("plan")[:1]
+    )
+)
+_RATE_OF_DEFAULT_PLAN = Prepared(
+    lambda method, currency: (
+        _rates(method, currency).filter(plan__is_default=True).select_related("plan")[:1]
+    )
+)
+
+
 def pricing_fee(
     *, merchant: Merchant, payment_method_type: str, currency: str, amount: int
 ) -> tuple[int, PricingPlan | None]:
@@ -51,10 +65,11 @@ def pricing_fee(
 
     One query when a rate matches (the rate with its plan): this runs in every capture."""
     if merchant.pricing_plan_id is not None:
-        of_plan = Q(plan_id=merchant.pricing_plan_id)
+        rate = _RATE_OF_PLAN.first(
+            plan_id=merchant.pricing_plan_id, method=payment_method_type, currency=currency
+        )
     else:
-        of_plan = Q(plan__is_default=True)
-    rate = _rates(payment_method_type, currency).filter(of_plan).select_related("plan").first()
+        rate = _RATE_OF_DEFAULT_PLAN.first(method=payment_method_type, currency=currency)
     if rate is None:
         return 0, pricing_plan_of(merchant)
     plan = rate.plan

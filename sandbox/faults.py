@@ -25,7 +25,12 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from core.prepared import Prepared
 from sandbox.models import Fault, FaultKind
+
+_ANY_FAULT = Prepared(
+    lambda operations: Fault.objects.filter(operation__in=operations).values_list("id")[:1]
+)
 
 OPERATIONS = {"authorize", "capture", "void", "refund", "inquire", "callback", "*"}
 # The local-method providers' callbacks (sandbox.callbacks) take only these, and only on
@@ -82,8 +87,8 @@ def take(operation: str) -> FiredFault | None:
 
     Runs in its own transaction with the fault rows locked, so concurrent calls never
     consume the same count twice. Without faults (the usual case) it is one read."""
-    operations = [operation] if operation == "callback" else [operation, "*"]
-    if not Fault.objects.filter(operation__in=operations).exists():
+    operations = (operation,) if operation == "callback" else (operation, "*")
+    if not _ANY_FAULT.fetch(operations=operations):
         return None
     with transaction.atomic():
         candidates = (

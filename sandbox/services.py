@@ -11,10 +11,11 @@ import string
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from core.prepared import Prepared
 from sandbox.cards import TEST_CARDS, CardProfile, luhn_valid, profile_of
 from sandbox.models import (
     Authorization,
@@ -53,6 +54,24 @@ _MESSAGES = {
         "payment method and try again."
     ),
 }
+
+
+_AUTHORIZATION = Prepared(
+    lambda reference: Authorization.objects.select_related("account").filter(reference=reference)[
+        :1
+    ]
+)
+_LOCKED_ACCOUNT = Prepared(
+    lambda card_hash: IssuerAccount.objects.select_for_update().filter(card_hash=card_hash)[:1]
+)
+_RECENT_AUTHORIZATIONS = Prepared(
+    lambda account_id, since: (
+        Authorization.objects.filter(account_id=account_id, created_at__gte=since)
+        .values("account_id")
+        .annotate(n=Count("id"))
+        .values_list("n", flat=True)
+    )
+)
 
 
 def _random(prefix: str, length: int = 24) -> str:
@@ -122,7 +141,7 @@ def _account_for(number: str, profile: CardProfile) -> IssuerAccount:
         ],
         ignore_conflicts=True,
     )
-    return IssuerAccount.objects.select_for_update().get(card_hash=hashed)
+    return _LOCKED_ACCOUNT.first(card_hash=hashed)
 
 
 def _is_expired(exp_month: int, exp_year: int) -> bool:
@@ -223,8 +242,7 @@ def authorize(request: dict) -> dict:
     """Authorize `request["amount"]` on the card, placing a hold (or spending at once with
     `capture`). Idempotent on `reference`. The CVC is checked here and never stored."""
     reference = request["reference"]
-    existing = Authorization.objects.select_related("account").filter(reference=reference)
-    if (auth := _expire_stale_challenge(existing.first())) is not None:
+    if (auth := _expire_stale_challenge(_AUTHORIZATION.first(reference=reference))) is not None:
         return authorization_response(auth)
     card = request["card"]
     number = str(card["number"])
@@ -235,7 +253,7 @@ def authorize(request: dict) -> dict:
             account = _account_for(number, profile)
             # Under the account lock: a concurrent request with the same reference has
             # either committed (we answer with it) or waits for us.
-            if (auth := existing.first()) is not None:
+            if (auth := _AUTHORIZATION.first(reference=reference)) is not None:
                 return authorization_response(auth)
             score = profile.risk_score
             if score is None:
@@ -244,9 +262,11 @@ def authorize(request: dict) -> dict:
                 recent = (
                     0
                     if number in TEST_CARDS
-                    else Authorization.objects.filter(
-                        account=account, created_at__gte=timezone.now() - VELOCITY_WINDOW
-                    ).count()
+                    else sum(
+                        _RECENT_AUTHORIZATIONS.fetch(
+                            account_id=account.pk, since=timezone.now() - VELOCITY_WINDOW
+                        )
+                    )
                 )
                 score = fraud_score(
                     recent_authorizations=recent,
@@ -273,7 +293,7 @@ def authorize(request: dict) -> dict:
             auth.save()
     except IntegrityError:
         # Lost a race on the same reference: the winner's answer is the answer.
-        auth = existing.first()
+        auth = _AUTHORIZATION.first(reference=reference)
         if auth is None:
             raise
     return authorization_response(auth)

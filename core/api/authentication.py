@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
 
 from core.errors import AuthenticationError
+from core.prepared import Prepared
 
 KEY_SHAPE = re.compile(r"^(sk|pk|rk)_(test|live)_[A-Za-z0-9]{8,128}$")
 # last_used_at is for the dashboard ("used 3 minutes ago"); writing it on every request
@@ -20,6 +21,16 @@ NO_KEY_MESSAGE = (
     "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). "
     "See the API reference for details."
 )
+
+
+def _key_by_hash(key_hash: str):
+    # merchants sits above core; this is core's single, lazy reach into it.
+    from merchants.models import APIKey
+
+    return APIKey.objects.select_related("merchant").filter(key_hash=key_hash)[:1]
+
+
+_KEY_BY_HASH = Prepared(_key_by_hash)
 
 
 def redact_key(raw: str) -> str:
@@ -71,11 +82,10 @@ class APIKeyAuthentication(BaseAuthentication):
             return None
         if not KEY_SHAPE.match(raw):
             raise _invalid(raw)
-        # merchants sits above core; this is core's single, lazy reach into it.
         from merchants.models import APIKey, MerchantStatus
         from merchants.services import hash_key
 
-        api_key = APIKey.objects.select_related("merchant").filter(key_hash=hash_key(raw)).first()
+        api_key = _KEY_BY_HASH.first(key_hash=hash_key(raw))
         now = timezone.now()
         if api_key is None or api_key.revoked_at is not None:
             raise _invalid(raw)

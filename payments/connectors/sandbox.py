@@ -12,9 +12,12 @@ from collections.abc import Callable
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from core.prepared import Prepared
 from payments.connectors.base import CardAuthorization, ConnectorResult, Outcome
 from payments.models import VaultCard
 from payments.vault import vault_reveal
+
+_VAULT_CARD = Prepared(lambda pk: VaultCard.objects.filter(pk=pk)[:1])
 
 DEFAULT_CLIENT = "sandbox.network.CardNetworkClient"
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -52,7 +55,9 @@ class SandboxConnector:
     def authorize(self, request: CardAuthorization) -> ConnectorResult:
         """Send the authorization under `request.reference`. Reads the PAN from the vault now;
         neither it nor the CVC is kept in the result."""
-        vault_card = VaultCard.objects.get(pk=request.vault_card_id)
+        vault_card = _VAULT_CARD.first(pk=request.vault_card_id)
+        if vault_card is None:
+            raise VaultCard.DoesNotExist(f"no vault card {request.vault_card_id}")
         payload = {
             "reference": request.reference,
             "amount": request.amount,

@@ -5,6 +5,7 @@ import hmac
 from django.db.models import QuerySet
 
 from core.errors import ResourceMissingError
+from core.prepared import Prepared
 from merchants.models import Merchant
 from payments.models import Charge, PaymentIntent, PaymentMethod, Refund
 
@@ -27,16 +28,18 @@ def payment_intent_list(
     return qs
 
 
+_INTENT = Prepared(
+    lambda merchant_id, livemode, public_id: PaymentIntent.objects.filter(
+        merchant_id=merchant_id, livemode=livemode, public_id=public_id
+    ).select_related("payment_method", "customer", "latest_charge")[:1]
+)
+
+
 def payment_intent_get(*, merchant: Merchant, livemode: bool, public_id: str) -> PaymentIntent:
     # The merchant is the caller's (the API key's or the session's): not read again.
-    intent = _get(
-        PaymentIntent.objects.filter(merchant=merchant, livemode=livemode).select_related(
-            "payment_method", "customer", "latest_charge"
-        ),
-        label="payment_intent",
-        public_id=public_id,
-        param="intent",
-    )
+    intent = _INTENT.first(merchant_id=merchant.pk, livemode=livemode, public_id=public_id)
+    if intent is None:
+        raise ResourceMissingError(f"No such payment_intent: '{public_id}'", param="intent")
     intent.merchant = merchant
     return intent
 

@@ -23,6 +23,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from core import writes
+from core.prepared import Prepared
 from merchants.models import Merchant
 from merchants.pricing import pricing_fee, pricing_plan_of
 from settlement.calendar import settlement_date_for
@@ -72,6 +73,21 @@ def ledger_accounts(
     return found
 
 
+def _accounts_query(*, livemode: bool, currency: str, shape: tuple, **owners: int):
+    """The accounts of several owners: `shape` is ((is the platform, kinds), ...) and the
+    merchant owners' ids are o0, o1, ... in its order."""
+    wanted = Q()
+    for index, (platform, kinds) in enumerate(shape):
+        owned = Q(merchant_id__isnull=True) if platform else Q(merchant_id=owners[f"o{index}"])
+        wanted |= owned & Q(kind__in=kinds)
+    return LedgerAccount.objects.filter(wanted, livemode=livemode, currency=currency).values_list(
+        "merchant_id", "kind", "id"
+    )
+
+
+_ACCOUNTS = Prepared(_accounts_query)
+
+
 def _accounts_of(
     lines: list[Line], *, livemode: bool, currency: str
 ) -> dict[tuple[int | None, str], int]:
@@ -80,15 +96,13 @@ def _accounts_of(
     by_owner: dict[int | None, set[str]] = defaultdict(set)
     for line in lines:
         by_owner[line.merchant_id].add(line.kind)
-    wanted = Q()
-    for owner, kinds in by_owner.items():
-        owned = Q(merchant_id=owner) if owner is not None else Q(merchant_id__isnull=True)
-        wanted |= owned & Q(kind__in=kinds)
+    shape = tuple((owner is None, tuple(sorted(kinds))) for owner, kinds in by_owner.items())
+    owners = {f"o{i}": owner for i, owner in enumerate(by_owner) if owner is not None}
     accounts = {
         (owner, kind): pk
-        for owner, kind, pk in LedgerAccount.objects.filter(
-            wanted, livemode=livemode, currency=currency
-        ).values_list("merchant_id", "kind", "id")
+        for owner, kind, pk in _ACCOUNTS.fetch(
+            livemode=livemode, currency=currency, shape=shape, **owners
+        )
     }
     for owner, kinds in by_owner.items():
         missing = sorted(kind for kind in kinds if (owner, kind) not in accounts)

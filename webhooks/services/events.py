@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from core import writes
 from core.logging import idempotency_key_var, request_id_var
+from core.prepared import Prepared
 from merchants.models import Merchant
 from webhooks.models import DeliveryReason, Event, WebhookEndpoint, WebhookEndpointStatus
 from webhooks.services.deliveries import deliveries_create
@@ -76,6 +77,16 @@ def event_create(
     )[0]
 
 
+_SUBSCRIBERS = Prepared(
+    lambda merchant_id, livemode: WebhookEndpoint.objects.filter(
+        merchant_id=merchant_id,
+        livemode=livemode,
+        status=WebhookEndpointStatus.ENABLED,
+        deleted_at__isnull=True,
+    ).only("pk", "enabled_events")
+)
+
+
 def events_create(
     *,
     merchant: Merchant,
@@ -104,14 +115,7 @@ def events_create(
             for spec in specs
         ]
     )
-    endpoints = list(
-        WebhookEndpoint.objects.filter(
-            merchant=merchant,
-            livemode=livemode,
-            status=WebhookEndpointStatus.ENABLED,
-            deleted_at__isnull=True,
-        ).only("pk", "enabled_events")
-    )
+    endpoints = _SUBSCRIBERS.fetch(merchant_id=merchant.pk, livemode=livemode)
     for event in events:
         subscribed = [endpoint for endpoint in endpoints if endpoint.subscribes_to(event.type)]
         if subscribed:

@@ -24,6 +24,7 @@ statement is its own transaction. Inside it, `on_commit` callbacks wait for the 
 """
 
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ from contextvars import ContextVar
 import psycopg
 from django.db import DataError, connection, models, transaction
 from django.db.models.expressions import DatabaseDefault
+from psycopg.adapt import Transformer
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +50,10 @@ def one_statement() -> bool:
 
 
 class WriteBatch:
-    def __init__(self, guard: tuple[str, list] | None = None) -> None:
+    def __init__(self, guard: tuple[str, list] | None = None, *, alone: bool = False) -> None:
         self.guard = guard
-        # A guarded batch outside any transaction: its statement commits by itself.
-        self.standalone = guard is not None and not connection.in_atomic_block
+        # A guarded or lone batch outside any transaction: its statement commits by itself.
+        self.standalone = (guard is not None or alone) and not connection.in_atomic_block
         self.after: list[tuple[Callable[[], object], bool]] = []
         self.inserts: list[models.Model] = []
         self.updates: dict[int, tuple[models.Model, set[str]]] = {}  # id(instance): fields
@@ -99,13 +101,28 @@ class WriteBatch:
     def _send_one_statement(self) -> None:
         names = {id(instance): f"w{i}" for i, (_, instance) in enumerate(self.order)}
         parts: list[str] = []
-        params: list = []
+        connection.ensure_connection()
+        # Values are written into the statement as psycopg's literals (Transformer.as_literal,
+        # what its client-side binding does with each parameter), which saves it parsing a
+        # long statement for placeholders on every request.
+        as_literal = Transformer(connection.connection).as_literal
+
+        def literal(value) -> str:
+            return "NULL" if value is None else as_literal(value).decode()
+
         if self.guard is not None:
             # 1 / 0 when the guard finds no row: the statement fails as a whole.
-            parts += [f"g AS ({self.guard[0]})", "ok AS (SELECT 1 / count(*) AS one FROM g)"]
-            params += self.guard[1]
-        # Only quoted table and column names of our models and the parts' own names (wN)
-        # are formatted into the statement (the S608 notes below); values are parameters.
+            guard_sql, guard_params = self.guard
+            pieces = guard_sql.split("%s")
+            if len(pieces) != len(guard_params) + 1 or "%" in guard_sql.replace("%s", ""):
+                raise ValueError("a guard has one %s per parameter and no other %")
+            rendered = pieces[0] + "".join(
+                literal(value) + piece
+                for value, piece in zip(guard_params, pieces[1:], strict=True)
+            )
+            parts += [f"g AS ({rendered})", "ok AS (SELECT 1 / count(*) AS one FROM g)"]
+        # Only quoted table and column names of our models, the parts' own names (wN) and
+        # psycopg's literals of the values are formatted into the statement (S608 below).
         quote = connection.ops.quote_name
         for kind, instance in self.order:
             meta = instance._meta
@@ -113,16 +130,9 @@ class WriteBatch:
             if kind == "insert":
                 # every column but a generated id (a one-to-one primary key is written)
                 fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
-                values = [self._value(f, instance, names, add=True) for f in fields]
-                placeholders = []
-                for sql, param in values:
-                    placeholders.append(sql)
-                    params.extend(param)
+                values = [self._value(f, instance, names, literal, add=True) for f in fields]
                 table, pk = quote(meta.db_table), quote(meta.pk.column)
-                columns, values_sql = (
-                    ", ".join(quote(f.column) for f in fields),
-                    ", ".join(placeholders),
-                )
+                columns, values_sql = ", ".join(quote(f.column) for f in fields), ", ".join(values)
                 insert = f"INSERT INTO {table} ({columns}) VALUES ({values_sql}) RETURNING {pk}"  # noqa: S608
                 parts.append(f"{name} AS ({insert})")
             else:
@@ -130,14 +140,14 @@ class WriteBatch:
                 fields = [
                     f for f in meta.concrete_fields if f.name in wanted or f.attname in wanted
                 ]
-                sets = []
-                for field in fields:
-                    sql, param = self._value(field, instance, names, add=False)
-                    sets.append(f"{quote(field.column)} = {sql}")
-                    params.extend(param)
-                params.append(instance.pk)
+                sets = [
+                    f"{quote(field.column)} = "
+                    + self._value(field, instance, names, literal, add=False)
+                    for field in fields
+                ]
                 table, pk = quote(meta.db_table), quote(meta.pk.column)
-                update = f"UPDATE {table} SET {', '.join(sets)} WHERE {pk} = %s"  # noqa: S608
+                where = literal(meta.pk.get_db_prep_value(instance.pk, connection))
+                update = f"UPDATE {table} SET {', '.join(sets)} WHERE {pk} = {where}"  # noqa: S608
                 parts.append(f"{name} AS ({update})")
         returned = [names[id(instance)] for instance in self.inserts]
         selected = [f"(SELECT * FROM {name})" for name in returned]  # noqa: S608
@@ -145,7 +155,7 @@ class WriteBatch:
             selected.insert(0, "(SELECT one FROM ok)")  # first: nothing is written before it
         with connection.cursor() as cursor:
             try:
-                cursor.execute(f"WITH {', '.join(parts)} SELECT {', '.join(selected)}", params)
+                cursor.execute(f"WITH {', '.join(parts)} SELECT {', '.join(selected)}")
             except DataError as error:
                 if isinstance(error.__cause__, psycopg.errors.DivisionByZero):
                     raise GuardFailed from error
@@ -164,19 +174,41 @@ class WriteBatch:
                     if related is not None and getattr(instance, field.attname) is None:
                         _set_id(instance, field, related.pk)
 
-    def _value(self, field, instance, names: dict, *, add: bool) -> tuple[str, list]:
+    def _value(self, field, instance, names: dict, literal, *, add: bool) -> str:
         if field.is_relation and field.is_cached(instance):
             related = field.get_cached_value(instance)
             if related is not None and related.pk is None:
                 if id(related) not in names:
                     raise ValueError(f"{field} refers to a row that is neither saved nor noted")
-                return f"(SELECT * FROM {names[id(related)]})", []  # noqa: S608
+                return f"(SELECT * FROM {names[id(related)]})"  # noqa: S608
             if related is not None:
                 _set_id(instance, field, related.pk)
         value = field.pre_save(instance, add)
+        if value is None:
+            return "NULL"
+        if type(value) is _PLAIN.get(type(field)) and getattr(value, "tzinfo", True):
+            return literal(value)  # an aware datetime: get_db_prep_save would keep it
         if isinstance(value, DatabaseDefault):  # a db_default the code did not set
-            return "DEFAULT", []
-        return "%s", [field.get_db_prep_save(value, connection)]
+            return "DEFAULT"
+        return literal(field.get_db_prep_save(value, connection))
+
+
+# Field classes whose get_db_prep_save gives the driver a value of this exact type as it
+# is, or (integers) in a wrapper that only names the column's type: the batch writes the
+# value's literal at once. Anything else takes the field's own preparation (JSON, choices
+# given as enum members, foreign keys, naive datetimes, ...).
+_PLAIN = {
+    models.CharField: str,
+    models.TextField: str,
+    models.BooleanField: bool,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.SmallIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveBigIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.DateTimeField: dt.datetime,
+}
 
 
 def _set_id(instance: models.Model, field, pk) -> None:
@@ -185,7 +217,7 @@ def _set_id(instance: models.Model, field, pk) -> None:
 
 
 @contextmanager
-def write_batch(*, guard: tuple[str, list] | None = None):
+def write_batch(*, guard: tuple[str, list] | None = None, alone: bool = False):
     """Note the writes of the block and send them together when it ends without an error.
 
     Without a guard, use it inside `transaction.atomic()`: the batch is one statement, the
@@ -193,12 +225,20 @@ def write_batch(*, guard: tuple[str, list] | None = None):
     (see the module's docstring) it needs no transaction and raises GuardFailed when the
     guard finds its rows changed. Inside a transaction a guarded batch takes a savepoint
     around the block, so that a failed guard undoes only its own statement and drops the
-    on_commit callbacks the block registered."""
-    if guard is None and not connection.in_atomic_block:
+    on_commit callbacks the block registered.
+
+    `alone`: writes that need no reads or locks around them (creating an object and its
+    events). Outside a transaction the statement is its own transaction; on a database
+    where batches are not one statement the block runs in transaction.atomic()."""
+    if guard is None and not alone and not connection.in_atomic_block:
         raise RuntimeError("write_batch() runs inside transaction.atomic()")
     if guard is not None and not one_statement():
         raise RuntimeError("a guarded write_batch() needs PostgreSQL")
-    batch = WriteBatch(guard)
+    if alone and not one_statement() and not connection.in_atomic_block:
+        with transaction.atomic(), write_batch() as batch:
+            yield batch
+        return
+    batch = WriteBatch(guard, alone=alone)
     if guard is not None and not batch.standalone:
         with transaction.atomic():
             with _noting(batch):
@@ -264,12 +304,16 @@ def save(instance: models.Model, *, update_fields: list[str] | None = None) -> N
 
 def insert(instance: models.Model) -> models.Model:
     """instance.save(force_insert=True), or noted in the current batch (its pk is set when
-    the batch is sent)."""
+    the batch is sent). Outside a batch on PostgreSQL it is a batch of its own: the same
+    INSERT, without the ORM's compiling."""
     batch = _batch.get()
-    if batch is None:
-        instance.save(force_insert=True)
-    else:
+    if batch is not None:
         batch.note_insert(instance)
+    elif one_statement():
+        with write_batch(alone=True) as batch:
+            batch.note_insert(instance)
+    else:
+        instance.save(force_insert=True)
     return instance
 
 

@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from core import writes
 from core.prepared import Prepared
 from sandbox.cards import TEST_CARDS, CardProfile, luhn_valid, profile_of
 from sandbox.models import (
@@ -185,7 +186,7 @@ def _approve_or_decline_for_funds(auth: Authorization, account: IssuerAccount) -
         auth.status = AuthorizationStatus.AUTHORIZED
         auth.held_amount = auth.amount
         account.held_amount += auth.amount
-    account.save(update_fields=["held_amount", "spent_amount", "updated_at"])
+    writes.save(account, update_fields=["held_amount", "spent_amount", "updated_at"])
 
 
 def authorization_response(auth: Authorization) -> dict:
@@ -289,8 +290,9 @@ def authorize(request: dict) -> dict:
                 merchant_country=str(merchant.get("country") or "").upper(),
                 authentication_return_url=str(request.get("authentication_return_url") or ""),
             )
-            _decide(auth, account, card, number, profile)
-            auth.save()
+            with writes.write_batch():  # the account's hold and the authorization
+                _decide(auth, account, card, number, profile)
+                writes.insert(auth)
     except IntegrityError:
         # Lost a race on the same reference: the winner's answer is the answer.
         auth = _AUTHORIZATION.first(reference=reference)

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import writes
 from core.errors import APIError, IdempotencyError
 from core.models import IdempotencyKey
 
@@ -108,14 +109,16 @@ def idempotency_begin(
         now = timezone.now()
         try:
             with _single_statement():
-                row = IdempotencyKey.objects.create(
-                    **scope,
-                    request_method=method,
-                    request_path=path[:2048],
-                    request_fingerprint=digest,
-                    request_id=request_id[:64],
-                    locked_at=now,
-                    created_at=now,
+                row = writes.insert(
+                    IdempotencyKey(
+                        **scope,
+                        request_method=method,
+                        request_path=path[:2048],
+                        request_fingerprint=digest,
+                        request_id=request_id[:64],
+                        locked_at=now,
+                        created_at=now,
+                    )
                 )
             return Claim(row=row, held=True)
         except IntegrityError:

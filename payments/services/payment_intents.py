@@ -186,7 +186,7 @@ def payment_intent_create(
             code="parameter_invalid_string",
             param="capture_method",
         )
-    with transaction.atomic():
+    with writes.write_batch(alone=True):  # the intent and its event: one statement
         intent = PaymentIntent(
             merchant=merchant,
             livemode=livemode,
@@ -208,7 +208,7 @@ def payment_intent_create(
         # public_id is drawn when the object is built, so the secret is known before the
         # INSERT: one statement, not an insert and an update.
         intent.client_secret = f"{intent.public_id}_secret_{secrets.token_urlsafe(18)}"
-        intent.save(force_insert=True)
+        writes.insert(intent)
         _emit_intent(intent, "created")
     return intent
 

@@ -117,3 +117,21 @@ def test_more_than_50_metadata_keys_are_refused():
 def test_metadata_merge_keeps_unset_and_clears_like_stripe():
     assert metadata_merge({"a": "1", "b": "2"}, {"a": "", "c": "3"}) == {"b": "2", "c": "3"}
     assert metadata_merge({"a": "1"}, None) == {}
+
+
+def test_one_validation_leaves_nothing_behind_for_the_next():
+    # The serializer of a class is used again on the same thread (core.api.serializers):
+    # neither the values nor the errors of one request may reach the next.
+    full = {
+        "amount": "500",
+        "metadata": {"order": "A-1"},
+        "payment_method_data": {"type": "card", "card": {"number": "4242", "exp_month": "3"}},
+    }
+    assert validate(Intent, full)["payment_method_data"]["card"]["exp_month"] == 3
+    assert error_of({"amount": "0"})["param"] == "amount"
+    assert validate(Intent, {"amount": "7"}) == {"amount": 7}
+    nested_error = error_of({"amount": "7", "payment_method_data": {"type": "card", "card": {}}})
+    assert nested_error["param"] == "payment_method_data[card][number]"
+    first = validate(Intent, {"amount": "8", "metadata": {"a": "1"}})
+    second = validate(Intent, {"amount": "9"})
+    assert first == {"amount": 8, "metadata": {"a": "1"}} and second == {"amount": 9}

@@ -31,7 +31,7 @@ SANDBOX_TABLE = re.compile(r'"sandbox_')
 
 # Gateway statements per request (BEGIN and COMMIT included).
 EXPECTED = {
-    "create": 8,
+    "create": 5,
     "confirm_with_card_data": 10,
     "confirm_with_payment_method": 11,
     "retrieve": 2,

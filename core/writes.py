@@ -25,10 +25,12 @@ statement is its own transaction. Inside it, `on_commit` callbacks wait for the 
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import NamedTuple
 
 import psycopg
 from django.db import DataError, connection, models, transaction
@@ -123,31 +125,31 @@ class WriteBatch:
             parts += [f"g AS ({rendered})", "ok AS (SELECT 1 / count(*) AS one FROM g)"]
         # Only quoted table and column names of our models, the parts' own names (wN) and
         # psycopg's literals of the values are formatted into the statement (S608 below).
-        quote = connection.ops.quote_name
         for kind, instance in self.order:
             meta = instance._meta
             name = names[id(instance)]
+            table = _table(type(instance))
             if kind == "insert":
-                # every column but a generated id (a one-to-one primary key is written)
-                fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
-                values = [self._value(f, instance, names, literal, add=True) for f in fields]
-                table, pk = quote(meta.db_table), quote(meta.pk.column)
-                columns, values_sql = ", ".join(quote(f.column) for f in fields), ", ".join(values)
-                insert = f"INSERT INTO {table} ({columns}) VALUES ({values_sql}) RETURNING {pk}"  # noqa: S608
-                parts.append(f"{name} AS ({insert})")
+                values = ", ".join(
+                    [
+                        self._value(column, instance, names, literal, add=True)
+                        for column in table.inserted
+                    ]
+                )
+                into = f"INSERT INTO {table.name} ({table.inserted_sql})"
+                parts.append(f"{name} AS ({into} VALUES ({values}) RETURNING {table.pk})")
             else:
                 wanted = self.updates[id(instance)][1]
-                fields = [
-                    f for f in meta.concrete_fields if f.name in wanted or f.attname in wanted
-                ]
-                sets = [
-                    f"{quote(field.column)} = "
-                    + self._value(field, instance, names, literal, add=False)
-                    for field in fields
-                ]
-                table, pk = quote(meta.db_table), quote(meta.pk.column)
+                sets = ", ".join(
+                    [
+                        f"{column.sql} = "
+                        + self._value(column, instance, names, literal, add=False)
+                        for column in table.columns
+                        if column.field.name in wanted or column.attname in wanted
+                    ]
+                )
                 where = literal(meta.pk.get_db_prep_value(instance.pk, connection))
-                update = f"UPDATE {table} SET {', '.join(sets)} WHERE {pk} = {where}"  # noqa: S608
+                update = f"UPDATE {table.name} SET {sets} WHERE {table.pk} = {where}"  # noqa: S608
                 parts.append(f"{name} AS ({update})")
         returned = [names[id(instance)] for instance in self.inserts]
         selected = [f"(SELECT * FROM {name})" for name in returned]  # noqa: S608
@@ -168,14 +170,15 @@ class WriteBatch:
             instance._state.adding = False
             instance._state.db = connection.alias
         for _, instance in self.order:  # foreign keys to rows this batch inserted
-            for field in instance._meta.concrete_fields:
-                if field.is_relation and field.is_cached(instance):
+            for field in _table(type(instance)).relations:
+                if field.is_cached(instance):
                     related = field.get_cached_value(instance)
                     if related is not None and getattr(instance, field.attname) is None:
                         _set_id(instance, field, related.pk)
 
-    def _value(self, field, instance, names: dict, literal, *, add: bool) -> str:
-        if field.is_relation and field.is_cached(instance):
+    def _value(self, column: "_Column", instance, names: dict, literal, *, add: bool) -> str:
+        field = column.field
+        if column.relation and field.is_cached(instance):
             related = field.get_cached_value(instance)
             if related is not None and related.pk is None:
                 if id(related) not in names:
@@ -183,10 +186,10 @@ class WriteBatch:
                 return f"(SELECT * FROM {names[id(related)]})"  # noqa: S608
             if related is not None:
                 _set_id(instance, field, related.pk)
-        value = field.pre_save(instance, add)
+        value = getattr(instance, column.attname) if column.read else field.pre_save(instance, add)
         if value is None:
             return "NULL"
-        if type(value) is _PLAIN.get(type(field)) and getattr(value, "tzinfo", True):
+        if type(value) is column.plain and getattr(value, "tzinfo", True):
             return literal(value)  # an aware datetime: get_db_prep_save would keep it
         if isinstance(value, DatabaseDefault):  # a db_default the code did not set
             return "DEFAULT"
@@ -209,6 +212,56 @@ _PLAIN = {
     models.PositiveSmallIntegerField: int,
     models.DateTimeField: dt.datetime,
 }
+
+
+class _Column(NamedTuple):
+    field: models.Field
+    attname: str
+    sql: str  # the quoted column name
+    plain: type | None  # _PLAIN's type for the field
+    relation: bool
+    read: bool  # pre_save only reads the attribute (no auto_now)
+
+
+class _Table(NamedTuple):
+    name: str
+    pk: str
+    columns: list[_Column]  # every concrete column
+    inserted: list[_Column]  # every column but a generated id (a one-to-one pk is written)
+    inserted_sql: str
+    relations: list[models.Field]
+
+
+@functools.cache
+def _table(model: type[models.Model]) -> _Table:
+    """What the batch needs of a model's table, worked out once (PostgreSQL's quoting)."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = [
+        _Column(
+            field=field,
+            attname=field.attname,
+            sql=quote(field.column),
+            plain=_PLAIN.get(type(field)),
+            relation=field.is_relation,
+            read=type(field).pre_save is models.Field.pre_save
+            or (
+                isinstance(field, models.DateField)
+                and not field.auto_now
+                and not field.auto_now_add
+            ),
+        )
+        for field in meta.concrete_fields
+    ]
+    inserted = [column for column in columns if column.field is not meta.auto_field]
+    return _Table(
+        name=quote(meta.db_table),
+        pk=quote(meta.pk.column),
+        columns=columns,
+        inserted=inserted,
+        inserted_sql=", ".join(column.sql for column in inserted),
+        relations=[column.field for column in columns if column.relation],
+    )
 
 
 def _set_id(instance: models.Model, field, pk) -> None:

@@ -158,12 +158,33 @@ def idempotency_begin(
     )
 
 
+_STILL_HELD = (
+    'SELECT 1 FROM "core_idempotencykey" WHERE "id" = %s AND "locked_at" = %s'
+    ' AND "completed_at" IS NULL FOR UPDATE'
+)
+
+
 def idempotency_complete(claim: Claim, *, status: int, body) -> None:
     """Store the response for replays. A no-op when another request took the key over."""
     now = timezone.now()
-    stored = IdempotencyKey.objects.filter(
-        pk=claim.row.pk, locked_at=claim.row.locked_at, completed_at__isnull=True
-    ).update(response_status=status, response_body=body, completed_at=now, locked_at=None)
+    row = claim.row
+    if writes.one_statement():  # one guarded statement, written without the ORM's compiling
+        held_since = row.locked_at
+        row.response_status, row.response_body = status, body
+        row.completed_at, row.locked_at = now, None
+        try:
+            with writes.write_batch(guard=(_STILL_HELD, [row.pk, held_since])):
+                writes.save(
+                    row,
+                    update_fields=["response_status", "response_body", "completed_at", "locked_at"],
+                )
+            return
+        except writes.GuardFailed:
+            stored = 0
+    else:
+        stored = IdempotencyKey.objects.filter(
+            pk=row.pk, locked_at=row.locked_at, completed_at__isnull=True
+        ).update(response_status=status, response_body=body, completed_at=now, locked_at=None)
     if not stored:
         logger.warning("idempotency key was taken over before its request finished")
 

@@ -147,6 +147,26 @@ def test_a_crashed_requests_key_is_taken_over_after_a_minute(api_client, merchan
     assert Customer.objects.count() == 1
 
 
+def test_a_request_whose_key_was_taken_over_stores_nothing(merchant, caplog):
+    # The slow first request finishes after a retry took its key over (a minute later):
+    # the retry's answer is the one kept.
+    from core.api.idempotency import Claim, idempotency_complete
+
+    claimed_at = timezone.now() - timedelta(seconds=61)
+    row = _in_flight(merchant, "key-slow", {"name": "Ani"}, claimed_at)
+    slow = Claim(row=IdempotencyKey.objects.get(pk=row.pk), held=True)
+    IdempotencyKey.objects.filter(pk=row.pk).update(locked_at=timezone.now())
+    retry = Claim(row=IdempotencyKey.objects.get(pk=row.pk), held=True)
+    idempotency_complete(slow, status=200, body={"from": "slow"})
+    stored = IdempotencyKey.objects.get(pk=row.pk)
+    assert stored.completed_at is None and stored.response_body is None
+    assert "taken over" in caplog.text
+    idempotency_complete(retry, status=200, body={"from": "retry"})
+    stored = IdempotencyKey.objects.get(pk=row.pk)
+    assert (stored.response_status, stored.response_body) == (200, {"from": "retry"})
+    assert stored.completed_at is not None and stored.locked_at is None
+
+
 def test_a_key_older_than_24_hours_starts_afresh(api_client):
     post(api_client, "name=Ani", "key-old")
     IdempotencyKey.objects.update(created_at=timezone.now() - timedelta(hours=25))

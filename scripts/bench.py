@@ -409,21 +409,6 @@ def _fresh_id(match: re.Match) -> str:
 
 # A multi-row insert (UNNEST) carries its public ids in an array literal: '{evt_..,evt_..}'.
 _ARRAY_LITERAL = re.compile(r"'\{([^'{}\"]*)\}'")
-_ID_ELEMENT = re.compile(
-    r"^([a-z]{2,8}(?:_[a-z]+)?)_((?=[A-Za-z0-9_-]*[A-Z0-9])[A-Za-z0-9_-]{12,})$"
-)
-
-
-def _fresh_array_ids(match: re.Match) -> str:
-    elements = match.group(1).split(",")
-    ids = [m if (m := _ID_ELEMENT.match(e)) and m.group(1) != "acct" else None for e in elements]
-    if not any(ids):
-        return match.group(0)
-    return (
-        "ARRAY["
-        + ", ".join(_fresh_id(m) if m else f"'{e}'" for m, e in zip(ids, elements, strict=True))
-        + "]"
-    )
 
 
 def table_last_ids(url: str) -> dict[str, int]:
@@ -523,6 +508,32 @@ def pgbench_script(statements: list[str], *, before: dict, fks: dict, url: str) 
     """
     inserted: dict[str, int] = {}
     variables: dict[tuple[str, int], str] = {}
+    # A random value (a public id, a key, a hash) is drawn once per transaction, into a
+    # variable, so that the statements that look a row up by it find the row this
+    # transaction inserted, through its index, as the request did.
+    fresh: dict[str, tuple[str, str]] = {}  # the captured literal: (variable, expression)
+
+    def fresh_value(literal: str, expression: str) -> str:
+        if literal not in fresh:
+            fresh[literal] = (f"fresh_{len(fresh) + 1}", expression)
+        return f"':{fresh[literal][0]}'"
+
+    def fresh_id(match: re.Match) -> str:
+        expression = _fresh_id(match)
+        if expression == match.group(0):  # the merchant's id stays
+            return expression
+        return fresh_value(match.group(0), expression)
+
+    def fresh_array_ids(match: re.Match) -> str:
+        elements = [f"'{element}'" for element in match.group(1).split(",")]
+        ids = [_ID_LITERAL.fullmatch(element) for element in elements]
+        if not any(m and m.group(1) != "acct" for m in ids):
+            return match.group(0)
+        return (
+            "ARRAY["
+            + ", ".join(fresh_id(m) if m else e for m, e in zip(ids, elements, strict=True))
+            + "]"
+        )
 
     def ref(table: str | None, value: str) -> str:
         if table is None:
@@ -593,13 +604,21 @@ def pgbench_script(statements: list[str], *, before: dict, fks: dict, url: str) 
 
     lines = []
     for sql in statements:
-        sql = _ID_LITERAL.sub(_fresh_id, sql)
-        sql = _ARRAY_LITERAL.sub(_fresh_array_ids, sql)
-        sql = _UUID_LITERAL.sub("(gen_random_uuid()::text)", sql)
-        sql = _HEX64.sub("(md5(random()::text) || md5(random()::text))", sql)
+        sql = _ID_LITERAL.sub(fresh_id, sql)
+        sql = _ARRAY_LITERAL.sub(fresh_array_ids, sql)
+        sql = _UUID_LITERAL.sub(lambda m: fresh_value(m.group(0), "gen_random_uuid()::text"), sql)
+        sql = _HEX64.sub(
+            lambda m: fresh_value(m.group(0), "md5(random()::text) || md5(random()::text)"), sql
+        )
         if sql.startswith("WITH "):
             lines.append(write_batch(sql))
             continue
+        # An insert that may meet its row already there (the sandbox opening a card's
+        # account): with a fresh unique value it always inserts, and its id is kept.
+        on_conflict = sql.endswith(" ON CONFLICT DO NOTHING")
+        if on_conflict:
+            into = re.match(r'^INSERT INTO "(\w+)"', sql).group(1)
+            sql = sql.removesuffix(" ON CONFLICT DO NOTHING") + f' RETURNING "{into}"."id"'
         match = _INSERT.match(sql)
         if match and "UNNEST" not in sql:
             table, columns = (
@@ -614,6 +633,8 @@ def pgbench_script(statements: list[str], *, before: dict, fks: dict, url: str) 
                 ]
                 cols = ", ".join(f'"{c}"' for c in columns)
                 insert = f'INSERT INTO "{table}" ({cols}) VALUES ({", ".join(values)})'
+                if on_conflict:
+                    insert += " ON CONFLICT DO NOTHING"
                 if not match.group(4):  # a table keyed by another row's id: nothing returned
                     lines.append(insert + ";")
                     continue
@@ -628,6 +649,9 @@ def pgbench_script(statements: list[str], *, before: dict, fks: dict, url: str) 
                 sql,
             )
         lines.append(sql.rstrip(";") + ";")
+    if fresh:
+        drawn = ", ".join(f"({expression}) AS {var}" for var, expression in fresh.values())
+        lines.insert(0, f"SELECT {drawn} \\gset")
     return "\n".join(lines) + "\n"
 
 

@@ -159,8 +159,9 @@ def idempotency_begin(
 
 
 _STILL_HELD = (
-    'SELECT 1 FROM "core_idempotencykey" WHERE "id" = %s AND "locked_at" = %s'
-    ' AND "completed_at" IS NULL FOR UPDATE'
+    'SELECT 1 FROM "core_idempotencykey" WHERE "core_idempotencykey"."id" = %s'
+    ' AND "core_idempotencykey"."locked_at" = %s'
+    ' AND "core_idempotencykey"."completed_at" IS NULL FOR UPDATE'
 )
 
 

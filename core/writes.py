@@ -33,7 +33,7 @@ from contextvars import ContextVar
 from typing import NamedTuple
 
 import psycopg
-from django.db import DataError, connection, models, transaction
+from django.db import DataError, IntegrityError, connection, models, transaction
 from django.db.models.expressions import DatabaseDefault
 from psycopg.adapt import Transformer
 
@@ -60,8 +60,11 @@ class WriteBatch:
         self.inserts: list[models.Model] = []
         self.updates: dict[int, tuple[models.Model, set[str]]] = {}  # id(instance): fields
         self.order: list[tuple[str, models.Model]] = []
+        self.if_absent: set[int] = set()  # id(instance): INSERT ... ON CONFLICT DO NOTHING
 
-    def note_insert(self, instance: models.Model) -> None:
+    def note_insert(self, instance: models.Model, *, if_absent: bool = False) -> None:
+        if if_absent:
+            self.if_absent.add(id(instance))
         for field in instance._meta.concrete_fields:
             # A literal db_default is what the row will hold; the ORM reads it back after
             # its INSERT, the batch knows it now (code after the insert may read it).
@@ -137,7 +140,8 @@ class WriteBatch:
                     ]
                 )
                 into = f"INSERT INTO {table.name} ({table.inserted_sql})"
-                parts.append(f"{name} AS ({into} VALUES ({values}) RETURNING {table.pk})")
+                absent = " ON CONFLICT DO NOTHING" if id(instance) in self.if_absent else ""
+                parts.append(f"{name} AS ({into} VALUES ({values}){absent} RETURNING {table.pk})")
             else:
                 wanted = self.updates[id(instance)][1]
                 sets = ", ".join(
@@ -166,6 +170,8 @@ class WriteBatch:
         if self.guard is not None:
             row = row[1:]
         for instance, pk in zip(self.inserts, row, strict=True):
+            if pk is None:  # an insert if absent that found its row there
+                continue
             instance.pk = pk
             instance._state.adding = False
             instance._state.db = connection.alias
@@ -368,6 +374,24 @@ def insert(instance: models.Model) -> models.Model:
     else:
         instance.save(force_insert=True)
     return instance
+
+
+def insert_if_absent(instance: models.Model) -> bool:
+    """Insert the row unless one with the same unique values exists; whether it did (then
+    the row is this transaction's, locked, until it ends). Not in a batch."""
+    if _batch.get() is not None:
+        raise RuntimeError("insert_if_absent() is a statement of its own, not in a batch")
+    if one_statement():
+        with write_batch(alone=True) as batch:
+            batch.note_insert(instance, if_absent=True)
+        return instance.pk is not None
+    try:
+        with transaction.atomic():
+            instance.save(force_insert=True)
+    except IntegrityError:
+        instance.pk = None
+        return False
+    return True
 
 
 def insert_many(instances: list[models.Model]) -> list[models.Model]:

@@ -123,26 +123,24 @@ def risk_level(score: int) -> str:
     return "elevated" if score >= ELEVATED_RISK else "normal"
 
 
-def _account_for(number: str, profile: CardProfile) -> IssuerAccount:
-    """The card's account under its row lock, opened on the card's first use. Two
-    statements whether it exists or not: an insert that a unique card_hash turns into
-    nothing when it does (ON CONFLICT DO NOTHING), then the locked read."""
+def _account_for(number: str, profile: CardProfile) -> tuple[IssuerAccount, bool]:
+    """The card's account under its row lock, and whether this call opened it (the card's
+    first use). An insert that a unique card_hash turns into nothing when the account
+    exists (ON CONFLICT DO NOTHING); only then a locked read follows. A row this
+    transaction inserted is its own, locked, until it commits."""
     hashed = card_hash(number)
-    IssuerAccount.objects.bulk_create(
-        [
-            IssuerAccount(
-                card_hash=hashed,
-                bin=number[:6],
-                last4=number[-4:],
-                brand=profile.brand,
-                funding=profile.funding,
-                country=profile.country,
-                credit_limit=profile.credit_limit,
-            )
-        ],
-        ignore_conflicts=True,
+    account = IssuerAccount(
+        card_hash=hashed,
+        bin=number[:6],
+        last4=number[-4:],
+        brand=profile.brand,
+        funding=profile.funding,
+        country=profile.country,
+        credit_limit=profile.credit_limit,
     )
-    return _LOCKED_ACCOUNT.first(card_hash=hashed)
+    if writes.insert_if_absent(account):
+        return account, True
+    return _LOCKED_ACCOUNT.first(card_hash=hashed), False
 
 
 def _is_expired(exp_month: int, exp_year: int) -> bool:
@@ -243,26 +241,28 @@ def authorize(request: dict) -> dict:
     """Authorize `request["amount"]` on the card, placing a hold (or spending at once with
     `capture`). Idempotent on `reference`. The CVC is checked here and never stored."""
     reference = request["reference"]
-    if (auth := _expire_stale_challenge(_AUTHORIZATION.first(reference=reference))) is not None:
-        return authorization_response(auth)
     card = request["card"]
     number = str(card["number"])
     merchant = request.get("merchant") or {}
     profile = profile_of(number)
     try:
         with transaction.atomic():
-            account = _account_for(number, profile)
+            account, opened = _account_for(number, profile)
             # Under the account lock: a concurrent request with the same reference has
-            # either committed (we answer with it) or waits for us.
-            if (auth := _AUTHORIZATION.first(reference=reference)) is not None:
-                return authorization_response(auth)
+            # either committed (we answer with it) or waits for us. A card used for the
+            # first time has no authorizations; should another card have used the
+            # reference, the insert below fails on it and its answer is the answer.
+            if not opened:
+                auth = _expire_stale_challenge(_AUTHORIZATION.first(reference=reference))
+                if auth is not None:
+                    return authorization_response(auth)
             score = profile.risk_score
             if score is None:
                 # The documented test cards answer as documented however often they are
                 # used (as Stripe's do): velocity counts for any other number.
                 recent = (
                     0
-                    if number in TEST_CARDS
+                    if opened or number in TEST_CARDS
                     else sum(
                         _RECENT_AUTHORIZATIONS.fetch(
                             account_id=account.pk, since=timezone.now() - VELOCITY_WINDOW
@@ -295,7 +295,7 @@ def authorize(request: dict) -> dict:
                 writes.insert(auth)
     except IntegrityError:
         # Lost a race on the same reference: the winner's answer is the answer.
-        auth = _AUTHORIZATION.first(reference=reference)
+        auth = _expire_stale_challenge(_AUTHORIZATION.first(reference=reference))
         if auth is None:
             raise
     return authorization_response(auth)

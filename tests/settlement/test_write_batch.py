@@ -130,3 +130,24 @@ def test_a_failed_guard_inside_a_transaction_undoes_only_its_own_work(
     assert Journal.objects.filter(reference="txn_e").exists()
     assert not Journal.objects.filter(reference="txn_f").exists()
     assert called == []  # dropped with the batch's savepoint
+
+
+def test_insert_if_absent_writes_a_row_once_and_says_whether_it_did(merchant):
+    from settlement.models import LedgerAccount
+
+    def account(currency="usd"):
+        return LedgerAccount(merchant=merchant, livemode=False, currency=currency, kind="pending")
+
+    first = account()
+    assert writes.insert_if_absent(first) is True and first.pk is not None
+    again = account()
+    assert writes.insert_if_absent(again) is False and again.pk is None
+    assert LedgerAccount.objects.filter(merchant=merchant, currency="usd").count() == 1
+    other = account("sgd")
+    assert writes.insert_if_absent(other) is True
+    assert set(LedgerAccount.objects.filter(merchant=merchant).values_list("pk", flat=True)) >= {
+        first.pk,
+        other.pk,
+    }
+    with pytest.raises(RuntimeError), transaction.atomic(), writes.write_batch():
+        writes.insert_if_absent(account("eur"))

@@ -584,7 +584,10 @@ def pgbench_script(statements: list[str], *, before: dict, fks: dict, url: str) 
         for part in _split_values(sql[len("WITH ") : cut]):
             name, inner = re.match(r"^(\w+) AS \((.*)\)$", part, re.S).groups()
             insert = re.match(
-                r'^INSERT INTO "(\w+)" \((.*?)\) VALUES \((.*)\) RETURNING "id"$', inner, re.S
+                r'^INSERT INTO "(\w+)" \((.*?)\) VALUES \((.*)\)( ON CONFLICT DO NOTHING)?'
+                r' RETURNING "id"$',
+                inner,
+                re.S,
             )
             update = re.match(r'^UPDATE "(\w+)" SET (.*) WHERE "id" = (\d+)$', inner, re.S)
             if insert:
@@ -598,7 +601,7 @@ def pgbench_script(statements: list[str], *, before: dict, fks: dict, url: str) 
                 ]
                 inner = (
                     f'INSERT INTO "{table}" ({insert.group(2)}) '
-                    f'VALUES ({", ".join(values)}) RETURNING "id"'
+                    f'VALUES ({", ".join(values)}){insert.group(4) or ""} RETURNING "id"'
                 )
                 returned.append((name, new_insert(table) + "id"))
             elif update:

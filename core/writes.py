@@ -195,6 +195,8 @@ class WriteBatch:
         value = getattr(instance, column.attname) if column.read else field.pre_save(instance, add)
         if value is None:
             return "NULL"
+        if type(value) is int and column.plain is int:
+            return str(value)  # digits, perhaps a minus: after "(", ", " or "= " as it is
         if type(value) is column.plain and getattr(value, "tzinfo", True):
             return literal(value)  # an aware datetime: get_db_prep_save would keep it
         if isinstance(value, DatabaseDefault):  # a db_default the code did not set

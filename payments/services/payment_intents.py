@@ -795,7 +795,18 @@ def _apply_authorization(
         charge.failure_message = _payment_error(intent, charge, result)["message"]
         charge.outcome = _outcome(result, charge)
         charge.version += 1
-        writes.save(charge)
+        writes.save(
+            charge,
+            update_fields=[
+                "status",
+                "failure_code",
+                "failure_message",
+                "outcome",
+                "payment_method_details",
+                "version",
+                "updated_at",
+            ],
+        )
         previous_status = intent.status
         _move(intent, Status.REQUIRES_PAYMENT_METHOD)
         intent.next_action = None
@@ -833,7 +844,19 @@ def _succeed_charge(
         charge.captured = True
         charge.amount_captured = charge.amount
     charge.version += 1
-    writes.save(charge)
+    writes.save(
+        charge,
+        update_fields=[
+            "status",
+            "outcome",
+            "authorization_code",
+            "payment_method_details",
+            "captured",
+            "amount_captured",
+            "version",
+            "updated_at",
+        ],
+    )
     previous = {"status": intent.status}
     intent.next_action = None
     if manual:
@@ -966,7 +989,16 @@ def apply_capture_result(
             charge.amount_captured = txn.amount
             charge.is_released = txn.amount < charge.amount
             charge.version += 1
-            writes.save(charge)
+            writes.save(
+                charge,
+                update_fields=[
+                    "captured",
+                    "amount_captured",
+                    "is_released",
+                    "version",
+                    "updated_at",
+                ],
+            )
             previous = {"status": intent.status, "amount_capturable": intent.amount_capturable}
             _move(intent, Status.SUCCEEDED)
             intent.amount_received = txn.amount

@@ -806,7 +806,7 @@ def main() -> int:
         "--workers",
         type=int,
         default=0,
-        help="gunicorn workers (default: 2 per core + 1, as the README's production command)",
+        help="gunicorn workers (default: 1 per core + 1, as the README's production command)",
     )
     parser.add_argument(
         "--threads", type=int, default=1, help="threads per gunicorn worker (1: sync workers)"
@@ -831,9 +831,12 @@ def main() -> int:
     key = demo["secret_key"]
 
     procs = Processes()
-    # As production runs it (README): sync workers, 2 per core + 1. Threads share a GIL:
-    # on 2 cores, 4 workers x 2 threads spent more CPU per payment than sync workers.
-    workers = args.workers or (os.cpu_count() or 2) * 2 + 1
+    # As production runs it (README): sync workers, 1 per core + 1, since the card network
+    # answers in-process and a request never waits on it. More workers than that only
+    # share the cores: on 2 cores 5 workers spent about a fifth more CPU per payment than 3
+    # and had a longer tail (docs/performance.md). Threads share a GIL: 4 workers x 2
+    # threads spent more CPU per payment than sync workers.
+    workers = args.workers or (os.cpu_count() or 2) + 1
     worker_class = "sync" if args.threads == 1 else "gthread"
     results["gunicorn"] = {
         "workers": workers,

@@ -197,6 +197,10 @@ class WriteBatch:
             return "NULL"
         if type(value) is int and column.plain is int:
             return str(value)  # digits, perhaps a minus: after "(", ", " or "= " as it is
+        if type(value) is str and column.plain is str and "\\" not in value and "\0" not in value:
+            # Quotes doubled: the same string under either standard_conforming_strings,
+            # as long as it has no backslash (those, and NUL, go to psycopg).
+            return "'" + value.replace("'", "''") + "'"
         if type(value) is column.plain and getattr(value, "tzinfo", True):
             return literal(value)  # an aware datetime: get_db_prep_save would keep it
         if isinstance(value, DatabaseDefault):  # a db_default the code did not set

@@ -151,3 +151,27 @@ def test_insert_if_absent_writes_a_row_once_and_says_whether_it_did(merchant):
     }
     with pytest.raises(RuntimeError), transaction.atomic(), writes.write_batch():
         writes.insert_if_absent(account("eur"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "O'Brien",
+        "''",
+        "back\\slash \\' and \\\\",
+        "'); DROP TABLE merchants_merchant; --",
+        "E'\\x41'",
+        "%s %(name)s {0}",
+        "Toko Jaya ✓ 日本語",
+        "line\nbreak\ttab",
+    ],
+)
+def test_text_reaches_the_row_exactly_as_given(db, text):
+    from merchants.models import Merchant
+
+    merchant = writes.insert(Merchant(name=text))
+    assert Merchant.objects.get(pk=merchant.pk).name == text
+    with transaction.atomic(), writes.write_batch():
+        merchant.name = text + "!"
+        writes.save(merchant, update_fields=["name"])
+    assert Merchant.objects.get(pk=merchant.pk).name == text + "!"

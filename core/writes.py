@@ -33,7 +33,15 @@ from contextvars import ContextVar
 from typing import NamedTuple
 
 import psycopg
-from django.db import DataError, IntegrityError, connection, models, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DataError,
+    IntegrityError,
+    connection,
+    connections,
+    models,
+    transaction,
+)
 from django.db.models.expressions import DatabaseDefault
 from psycopg.adapt import Transformer
 
@@ -54,8 +62,9 @@ def one_statement() -> bool:
 class WriteBatch:
     def __init__(self, guard: tuple[str, list] | None = None, *, alone: bool = False) -> None:
         self.guard = guard
+        self.db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: `connection` is a proxy
         # A guarded or lone batch outside any transaction: its statement commits by itself.
-        self.standalone = (guard is not None or alone) and not connection.in_atomic_block
+        self.standalone = (guard is not None or alone) and not self.db.in_atomic_block
         self.after: list[tuple[Callable[[], object], bool]] = []
         self.inserts: list[models.Model] = []
         self.updates: dict[int, tuple[models.Model, set[str]]] = {}  # id(instance): fields
@@ -91,7 +100,7 @@ class WriteBatch:
     def send(self) -> None:
         if not self.order:
             return
-        if connection.vendor == "postgresql":
+        if self.db.vendor == "postgresql":
             self._send_one_statement()
         else:
             self._send_one_by_one()
@@ -106,11 +115,12 @@ class WriteBatch:
     def _send_one_statement(self) -> None:
         names = {id(instance): f"w{i}" for i, (_, instance) in enumerate(self.order)}
         parts: list[str] = []
-        connection.ensure_connection()
+        db = self.db
+        db.ensure_connection()
         # Values are written into the statement as psycopg's literals (Transformer.as_literal,
         # what its client-side binding does with each parameter), which saves it parsing a
         # long statement for placeholders on every request.
-        as_literal = Transformer(connection.connection).as_literal
+        as_literal = Transformer(db.connection).as_literal
 
         def literal(value) -> str:
             return "NULL" if value is None else as_literal(value).decode()
@@ -152,14 +162,14 @@ class WriteBatch:
                         if column.field.name in wanted or column.attname in wanted
                     ]
                 )
-                where = literal(meta.pk.get_db_prep_value(instance.pk, connection))
+                where = literal(meta.pk.get_db_prep_value(instance.pk, db))
                 update = f"UPDATE {table.name} SET {sets} WHERE {table.pk} = {where}"  # noqa: S608
                 parts.append(f"{name} AS ({update})")
         returned = [names[id(instance)] for instance in self.inserts]
         selected = [f"(SELECT * FROM {name})" for name in returned]  # noqa: S608
         if self.guard is not None:
             selected.insert(0, "(SELECT one FROM ok)")  # first: nothing is written before it
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             try:
                 cursor.execute(f"WITH {', '.join(parts)} SELECT {', '.join(selected)}")
             except DataError as error:
@@ -174,7 +184,7 @@ class WriteBatch:
                 continue
             instance.pk = pk
             instance._state.adding = False
-            instance._state.db = connection.alias
+            instance._state.db = db.alias
         for _, instance in self.order:  # foreign keys to rows this batch inserted
             for field in _table(type(instance)).relations:
                 if field.is_cached(instance):
@@ -205,7 +215,7 @@ class WriteBatch:
             return literal(value)  # an aware datetime: get_db_prep_save would keep it
         if isinstance(value, DatabaseDefault):  # a db_default the code did not set
             return "DEFAULT"
-        return literal(field.get_db_prep_save(value, connection))
+        return literal(field.get_db_prep_save(value, self.db))
 
 
 # Field classes whose get_db_prep_save gives the driver a value of this exact type as it

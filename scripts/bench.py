@@ -411,7 +411,7 @@ with connection.cursor() as c: c.execute("SELECT 'bench-capture-end'")
     statements = []
     for match in re.finditer(r"LOG:  statement: (.*?)(?=\n\S|\Z)", text[start:end], re.S):
         sql = match.group(1).strip()
-        if "bench-capture" not in sql:
+        if sql and "bench-capture" not in sql:  # the end marker leaves an empty match
             statements.append(" ".join(sql.split()))
     return statements, before
 

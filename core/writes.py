@@ -5,8 +5,13 @@ only note the write; when the block ends the noted writes go to the database at 
 PostgreSQL that is one statement, a WITH of data-modifying parts (an UPDATE or INSERT per
 row, inserts referring to rows inserted before them by `(SELECT * FROM wN)`, the id that
 part returns); elsewhere each write is the ORM's save, in the order they were noted.
-Outside a batch both functions are the ORM's save at once, so a service reads the same
-either way.
+Outside a batch both write at once, so a service reads the same either way: `save` is
+the ORM's save, and `insert` on PostgreSQL a batch of that one row (the same INSERT,
+without the ORM compiling it), elsewhere the ORM's.
+
+The statement carries its values as literals (psycopg's quoting, or the batch's own for
+a plain string or integer), not as parameters: psycopg would otherwise scan a statement
+of several kilobytes for placeholders on every request.
 
 What a batch does not do: reads inside the block see the database as it was before the
 block (nothing noted is written yet), and model signals are not sent (the models written

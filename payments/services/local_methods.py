@@ -217,16 +217,8 @@ def local_payment_confirm(
         pi._move(intent, PaymentIntentStatus.PROCESSING)
         intent.last_payment_error = None
         intent.next_action = None
-        charge = Charge.objects.create(
-            merchant=intent.merchant,
-            livemode=intent.livemode,
-            payment_intent=intent,
-            payment_method=intent.payment_method,
-            amount=intent.amount,
-            currency=intent.currency,
-            description=intent.description,
-            metadata=intent.metadata,
-            payment_method_details={"type": method, method: dict(intent.payment_method.details)},
+        charge = pi.new_charge(
+            intent, {"type": method, method: dict(intent.payment_method.details)}
         )
         # 24 characters: it travels in QRIS tag 62, whose fields hold at most 25.
         txn = Transaction.objects.create(

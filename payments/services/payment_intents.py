@@ -500,22 +500,7 @@ def _begin_authorization(
         _move(intent, Status.PROCESSING)
         intent.last_payment_error = None
         intent.next_action = None
-        charge = writes.insert(
-            Charge(
-                merchant=intent.merchant,
-                livemode=intent.livemode,
-                payment_intent=intent,
-                payment_method=intent.payment_method,
-                amount=intent.amount,
-                currency=intent.currency,
-                description=intent.description,
-                metadata=intent.metadata,
-                payment_method_details={
-                    "type": "card",
-                    "card": _card_details(intent.payment_method),
-                },
-            )
-        )
+        charge = new_charge(intent, {"type": "card", "card": _card_details(intent.payment_method)})
         txn = _new_transaction(intent, charge, TransactionKind.AUTHORIZE, intent.amount)
         intent.latest_charge = charge
         _save(
@@ -530,6 +515,24 @@ def _begin_authorization(
             "latest_charge",
         )
     return _Attempt(intent, charge, txn)
+
+
+def new_charge(intent: PaymentIntent, payment_method_details: dict) -> Charge:
+    """The charge of an attempt to pay the intent with its payment method (card or local
+    method), in the caller's write batch or transaction."""
+    return writes.insert(
+        Charge(
+            merchant=intent.merchant,
+            livemode=intent.livemode,
+            payment_intent=intent,
+            payment_method=intent.payment_method,
+            amount=intent.amount,
+            currency=intent.currency,
+            description=intent.description,
+            metadata=intent.metadata,
+            payment_method_details=payment_method_details,
+        )
+    )
 
 
 def _new_transaction(
